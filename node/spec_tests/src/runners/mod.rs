@@ -1,0 +1,32 @@
+//! The dispatch table: `(preset, fork, runner, handler)` → the function that runs such cases.
+//!
+//! Each runner module exposes `handler(preset, fork, handler) -> Option<HandlerFn>`; `None` means
+//! the handler is not implemented and the case is reported as skipped, never as passed.
+
+use crate::case::HandlerFn;
+
+pub mod shuffling;
+// Test containers keep the field names of the spec's generators (`A`, `B`, ...).
+#[allow(non_snake_case)]
+pub mod ssz_generic;
+
+/// How a case is to be treated.
+pub enum Lookup {
+    Run(HandlerFn),
+    /// No code for this runner or handler yet: skipped with this reason.
+    Unknown(String),
+}
+
+pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
+    let found = match runner {
+        "ssz_generic" => ssz_generic::handler(preset, fork, handler),
+        "shuffling" => shuffling::handler(preset, fork, handler),
+        _ => return Lookup::Unknown(format!("runner `{runner}` is not implemented")),
+    };
+    match found {
+        Some(f) => Lookup::Run(f),
+        None => Lookup::Unknown(format!(
+            "handler `{runner}/{handler}` is not implemented for {preset}/{fork}"
+        )),
+    }
+}

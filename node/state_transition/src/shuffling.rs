@@ -1,0 +1,162 @@
+//! Swap-or-not shuffling (`compute_shuffled_index`, `compute_shuffled_permutation`).
+//!
+//! `compute_shuffled_index` follows one index through every round, as the spec writes it.
+//! `shuffle_list` permutes a whole list in one pass per round: each round of swap-or-not is an
+//! involution made of disjoint swaps `x ↔ pivot - x (mod n)`, decided by the bit of the larger
+//! position, so a round can be applied to the list by walking the two mirrored halves once, with
+//! one hash per 256 positions. Applying rounds from last to first yields
+//! `out[i] = input[compute_shuffled_index(i)]`, which is what `compute_committee` needs.
+
+use ethereum_hashing::hash_fixed;
+use keel_types::Hash256;
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ShufflingError {
+    #[error("index {index} out of range for a list of {count}")]
+    IndexOutOfRange { index: u64, count: u64 },
+    #[error("cannot shuffle {count} items: at most 2^32 positions fit the bucket encoding")]
+    ListTooLong { count: u64 },
+}
+
+const SEED_LEN: usize = 32;
+/// seed ‖ round ‖ position bucket (4 bytes, little-endian).
+const SOURCE_INPUT_LEN: usize = SEED_LEN + 1 + 4;
+
+fn pivot(seed: &Hash256, round: u8, index_count: u64) -> u64 {
+    let mut input = [0u8; SEED_LEN + 1];
+    input[..SEED_LEN].copy_from_slice(seed.as_slice());
+    input[SEED_LEN] = round;
+    let digest = hash_fixed(&input);
+    let mut first8 = [0u8; 8];
+    first8.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first8) % index_count
+}
+
+/// The hash whose bits decide the swaps for positions `256 * bucket .. 256 * (bucket + 1)`.
+fn source(seed: &Hash256, round: u8, bucket: u32) -> [u8; 32] {
+    let mut input = [0u8; SOURCE_INPUT_LEN];
+    input[..SEED_LEN].copy_from_slice(seed.as_slice());
+    input[SEED_LEN] = round;
+    input[SEED_LEN + 1..].copy_from_slice(&bucket.to_le_bytes());
+    hash_fixed(&input)
+}
+
+fn bit_at(source: &[u8; 32], position: u64) -> bool {
+    let byte = source[((position % 256) / 8) as usize];
+    (byte >> (position % 8)) & 1 == 1
+}
+
+/// The spec's `compute_shuffled_index`: where `index` lands after `rounds` rounds of
+/// swap-or-not with `seed`.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+// index < index_count ≤ 2^32 (checked), so `pivot + index_count - index` and the bucket cast
+// cannot overflow; `bit_at` indexes a 32-byte array with a value < 32.
+pub fn compute_shuffled_index(
+    index: u64,
+    index_count: u64,
+    seed: &Hash256,
+    rounds: u8,
+) -> Result<u64, ShufflingError> {
+    if index >= index_count {
+        return Err(ShufflingError::IndexOutOfRange { index, count: index_count });
+    }
+    if index_count > 1 << 32 {
+        return Err(ShufflingError::ListTooLong { count: index_count });
+    }
+    let mut index = index;
+    for round in 0..rounds {
+        let pivot = pivot(seed, round, index_count);
+        let flip = (pivot + index_count - index) % index_count;
+        let position = index.max(flip);
+        let source = source(seed, round, (position / 256) as u32);
+        if bit_at(&source, position) {
+            index = flip;
+        }
+    }
+    Ok(index)
+}
+
+/// Shuffles `list` in place so that afterwards `list[i]` holds what was at
+/// `compute_shuffled_index(i, len, seed, rounds)`.
+///
+/// With `list = [0, 1, .., n-1]` this is the spec's `compute_shuffled_permutation`.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+// n ≤ 2^32 (checked); every position used is < n, so `swap` and the bucket cast are in range and
+// `pivot + n - i` cannot overflow a u64.
+pub fn shuffle_list<T>(list: &mut [T], seed: &Hash256, rounds: u8) -> Result<(), ShufflingError> {
+    let n = list.len() as u64;
+    if n > 1 << 32 {
+        return Err(ShufflingError::ListTooLong { count: n });
+    }
+    if n <= 1 {
+        return Ok(());
+    }
+    for round in (0..rounds).rev() {
+        let pivot = pivot(seed, round, n);
+        let mut cached: Option<(u64, [u8; 32])> = None;
+        let mut bit_for = |position: u64| {
+            let bucket = position / 256;
+            let src = match cached {
+                Some((b, src)) if b == bucket => src,
+                _ => {
+                    let src = source(seed, round, bucket as u32);
+                    cached = Some((bucket, src));
+                    src
+                }
+            };
+            bit_at(&src, position)
+        };
+        // Pairs inside [0, pivot]: i ↔ pivot - i, decided by the larger, pivot - i.
+        // Walking the larger side downwards keeps each source hash in use for 256 steps.
+        let mut i = 0u64;
+        let mut j = pivot;
+        while i < j {
+            if bit_for(j) {
+                list.swap(i as usize, j as usize);
+            }
+            i += 1;
+            j -= 1;
+        }
+        // Pairs inside [pivot + 1, n - 1]: i ↔ pivot + n - i.
+        let mut i = pivot + 1;
+        let mut j = n - 1;
+        while i < j {
+            if bit_for(j) {
+                list.swap(i as usize, j as usize);
+            }
+            i += 1;
+            j -= 1;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn whole_list_agrees_with_single_index(
+            seed in any::<[u8; 32]>(), n in 0u64..600, rounds in 0u8..20,
+        ) {
+            let seed = Hash256::from(seed);
+            let mut list: Vec<u64> = (0..n).collect();
+            shuffle_list(&mut list, &seed, rounds).unwrap();
+            for (i, v) in list.iter().enumerate() {
+                prop_assert_eq!(*v, compute_shuffled_index(i as u64, n, &seed, rounds).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_index_is_an_error() {
+        assert_eq!(
+            compute_shuffled_index(5, 5, &Hash256::ZERO, 90),
+            Err(ShufflingError::IndexOutOfRange { index: 5, count: 5 })
+        );
+    }
+}
