@@ -17,6 +17,7 @@
     clippy::panic
 )]
 
+pub mod merkle;
 pub mod shuffling;
 
 pub use shuffling::{ShufflingError, compute_shuffled_index, shuffle_list};

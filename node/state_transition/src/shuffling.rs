@@ -47,6 +47,33 @@ fn bit_at(source: &[u8; 32], position: u64) -> bool {
     (byte >> (position % 8)) & 1 == 1
 }
 
+/// Swaps `list[i] ↔ list[j]` for `i` rising from `lo` and `j` falling from `hi` while `i < j`,
+/// where the bit of position `j` (the larger of the pair) is set. `j` is walked one bucket of 256
+/// positions at a time so that each source hash is computed once.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+// Callers pass hi < list.len() ≤ 2^32. Each step takes k ≥ 1 pairs with 2k ≤ j - i + 1, so the
+// left run [i, i + k) ends before the right run [j + 1 - k, j] starts, and j ≥ bucket_start.
+fn mirror_swaps<T: Copy>(list: &mut [T], lo: u64, hi: u64, seed: &Hash256, round: u8) {
+    let (mut i, mut j) = (lo as usize, hi as usize);
+    while i < j {
+        let bucket = j / 256;
+        let source = source(seed, round, bucket as u32);
+        let k = (j - bucket * 256 + 1).min((j - i + 1) / 2);
+        let (head, tail) = list.split_at_mut(j + 1 - k);
+        let left = &mut head[i..i + k];
+        let right = &mut tail[..k];
+        for (t, (a, b)) in left.iter_mut().zip(right.iter_mut().rev()).enumerate() {
+            // Branch-free select: the bit is a coin flip, so a branch would mispredict half the time.
+            let swap = bit_at(&source, (j - t) as u64);
+            let (x, y) = (*a, *b);
+            *a = if swap { y } else { x };
+            *b = if swap { x } else { y };
+        }
+        i += k;
+        j -= k;
+    }
+}
+
 /// The spec's `compute_shuffled_index`: where `index` lands after `rounds` rounds of
 /// swap-or-not with `seed`.
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
@@ -84,7 +111,7 @@ pub fn compute_shuffled_index(
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 // n ≤ 2^32 (checked); every position used is < n, so `swap` and the bucket cast are in range and
 // `pivot + n - i` cannot overflow a u64.
-pub fn shuffle_list<T>(list: &mut [T], seed: &Hash256, rounds: u8) -> Result<(), ShufflingError> {
+pub fn shuffle_list<T: Copy>(list: &mut [T], seed: &Hash256, rounds: u8) -> Result<(), ShufflingError> {
     let n = list.len() as u64;
     if n > 1 << 32 {
         return Err(ShufflingError::ListTooLong { count: n });
@@ -94,40 +121,9 @@ pub fn shuffle_list<T>(list: &mut [T], seed: &Hash256, rounds: u8) -> Result<(),
     }
     for round in (0..rounds).rev() {
         let pivot = pivot(seed, round, n);
-        let mut cached: Option<(u64, [u8; 32])> = None;
-        let mut bit_for = |position: u64| {
-            let bucket = position / 256;
-            let src = match cached {
-                Some((b, src)) if b == bucket => src,
-                _ => {
-                    let src = source(seed, round, bucket as u32);
-                    cached = Some((bucket, src));
-                    src
-                }
-            };
-            bit_at(&src, position)
-        };
-        // Pairs inside [0, pivot]: i ↔ pivot - i, decided by the larger, pivot - i.
-        // Walking the larger side downwards keeps each source hash in use for 256 steps.
-        let mut i = 0u64;
-        let mut j = pivot;
-        while i < j {
-            if bit_for(j) {
-                list.swap(i as usize, j as usize);
-            }
-            i += 1;
-            j -= 1;
-        }
-        // Pairs inside [pivot + 1, n - 1]: i ↔ pivot + n - i.
-        let mut i = pivot + 1;
-        let mut j = n - 1;
-        while i < j {
-            if bit_for(j) {
-                list.swap(i as usize, j as usize);
-            }
-            i += 1;
-            j -= 1;
-        }
+        // Pairs inside [0, pivot]: i ↔ pivot - i; pairs inside [pivot + 1, n - 1]: i ↔ pivot + n - i.
+        mirror_swaps(list, 0, pivot, seed, round);
+        mirror_swaps(list, pivot + 1, n - 1, seed, round);
     }
     Ok(())
 }
