@@ -2,6 +2,7 @@
 //!
 //! Later forks re-use these where the spec does and define their own where it changes them.
 
+use crate::bytes::ByteList;
 use crate::preset::Preset;
 use crate::primitives::*;
 use milhouse::{List, Vector};
@@ -264,3 +265,34 @@ pub struct BeaconBlocksByRangeRequest {
     /// Deprecated, must be 1.
     pub step: u64,
 }
+
+/// `ATTESTATION_SUBNET_COUNT`. A config value, but it sizes `MetaData.attnets`, so it is fixed at
+/// compile time; every known network (and both spec configs) uses 64.
+pub type AttestationSubnetCount = typenum::U64;
+/// `MAX_REQUEST_BLOCKS` (config value, 1024 on every known network).
+pub type MaxRequestBlocks = typenum::U1024;
+/// Length limit of `ErrorMessage.error_message`.
+pub type MaxErrorMessageLength = typenum::U256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+pub struct MetaData {
+    pub seq_number: u64,
+    pub attnets: BitVector<AttestationSubnetCount>,
+}
+
+/// The payload of a req/resp error response.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+pub struct ErrorMessage {
+    pub error_message: ByteList<MaxErrorMessageLength>,
+}
+
+/// The value of the ENR's `eth2` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+pub struct ENRForkID {
+    pub fork_digest: ForkDigest,
+    pub next_fork_version: Version,
+    pub next_fork_epoch: Epoch,
+}
+
+/// `BeaconBlocksByRoot v1` request: `List[Root, MAX_REQUEST_BLOCKS]`.
+pub type BeaconBlocksByRootRequest = VariableList<Root, MaxRequestBlocks>;

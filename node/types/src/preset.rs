@@ -9,10 +9,23 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 use typenum::{
-    U0, U1, U2, U4, U8, U16, U17, U32, U64, U128, U256, U512, U1024, U2048, U4096, U8192,
-    U65536, U131072, U262144, U1048576, U16777216, U134217728, U1073741824, U1099511627776,
-    Unsigned,
+    U1, U2, U4, U8, U16, U17, U32, U64, U128, U256, U512, U1024, U2048, U4096, U8192, U65536,
+    U131072, U262144, U1048576, U16777216, U134217728, U1073741824, U1099511627776, Unsigned,
 };
+
+/// `preset_values! { NAME = value, ... }`: the `(name, value)` list of `Preset::values()`, names
+/// taken from the identifiers so they cannot drift from the spellings.
+macro_rules! preset_values {
+    ($($name:ident = $value:expr,)*) => {
+        vec![$((stringify!($name), $value),)*]
+    };
+}
+
+/// What a type-level preset value must provide: its number (`Unsigned`) and the traits the
+/// containers sized by it derive.
+pub trait PresetValue: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default {}
+
+impl<T: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default> PresetValue for T {}
 
 /// The preset values every container and spec function may depend on.
 ///
@@ -24,23 +37,23 @@ pub trait Preset:
     const NAME: &'static str;
 
     // ---- phase0 ----
-    type MaxCommitteesPerSlot: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxValidatorsPerCommittee: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type SlotsPerEpoch: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type SlotsPerHistoricalRoot: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type EpochsPerHistoricalVector: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type EpochsPerSlashingsVector: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type HistoricalRootsLimit: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type ValidatorRegistryLimit: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxProposerSlashings: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxAttesterSlashings: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxAttestations: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxDeposits: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxVoluntaryExits: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxCommitteesPerSlot: PresetValue;
+    type MaxValidatorsPerCommittee: PresetValue;
+    type SlotsPerEpoch: PresetValue;
+    type SlotsPerHistoricalRoot: PresetValue;
+    type EpochsPerHistoricalVector: PresetValue;
+    type EpochsPerSlashingsVector: PresetValue;
+    type HistoricalRootsLimit: PresetValue;
+    type ValidatorRegistryLimit: PresetValue;
+    type MaxProposerSlashings: PresetValue;
+    type MaxAttesterSlashings: PresetValue;
+    type MaxAttestations: PresetValue;
+    type MaxDeposits: PresetValue;
+    type MaxVoluntaryExits: PresetValue;
     /// `EPOCHS_PER_ETH1_VOTING_PERIOD * SLOTS_PER_EPOCH` (limit of `eth1_data_votes`).
-    type SlotsPerEth1VotingPeriod: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type SlotsPerEth1VotingPeriod: PresetValue;
     /// `MAX_ATTESTATIONS * SLOTS_PER_EPOCH` (limit of phase0's pending attestations).
-    type MaxPendingAttestations: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxPendingAttestations: PresetValue;
 
     const SHUFFLE_ROUND_COUNT: u64;
     const TARGET_COMMITTEE_SIZE: u64;
@@ -63,9 +76,9 @@ pub trait Preset:
     const PROPORTIONAL_SLASHING_MULTIPLIER: u64;
 
     // ---- altair ----
-    type SyncCommitteeSize: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type SyncCommitteeSize: PresetValue;
     /// `SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT`.
-    type SyncSubcommitteeSize: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type SyncSubcommitteeSize: PresetValue;
     const INACTIVITY_PENALTY_QUOTIENT_ALTAIR: u64;
     const MIN_SLASHING_PENALTY_QUOTIENT_ALTAIR: u64;
     const PROPORTIONAL_SLASHING_MULTIPLIER_ALTAIR: u64;
@@ -74,37 +87,37 @@ pub trait Preset:
     const UPDATE_TIMEOUT: u64;
 
     // ---- bellatrix ----
-    type MaxBytesPerTransaction: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxTransactionsPerPayload: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type BytesPerLogsBloom: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxExtraDataBytes: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxBytesPerTransaction: PresetValue;
+    type MaxTransactionsPerPayload: PresetValue;
+    type BytesPerLogsBloom: PresetValue;
+    type MaxExtraDataBytes: PresetValue;
     const INACTIVITY_PENALTY_QUOTIENT_BELLATRIX: u64;
     const MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX: u64;
     const PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX: u64;
 
     // ---- capella ----
-    type MaxBlsToExecutionChanges: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxWithdrawalsPerPayload: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxBlsToExecutionChanges: PresetValue;
+    type MaxWithdrawalsPerPayload: PresetValue;
     const MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP: u64;
 
     // ---- deneb ----
-    type MaxBlobCommitmentsPerBlock: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type KzgCommitmentInclusionProofDepth: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type FieldElementsPerBlob: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxBlobCommitmentsPerBlock: PresetValue;
+    type KzgCommitmentInclusionProofDepth: PresetValue;
+    type FieldElementsPerBlob: PresetValue;
     /// `BYTES_PER_FIELD_ELEMENT * FIELD_ELEMENTS_PER_BLOB`.
-    type BytesPerBlob: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type BytesPerBlob: PresetValue;
 
     // ---- electra ----
     /// `MAX_VALIDATORS_PER_COMMITTEE * MAX_COMMITTEES_PER_SLOT` (Electra aggregation bits).
-    type MaxValidatorsPerSlot: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type PendingDepositsLimit: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type PendingPartialWithdrawalsLimit: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type PendingConsolidationsLimit: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxAttesterSlashingsElectra: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxAttestationsElectra: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxDepositRequestsPerPayload: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxWithdrawalRequestsPerPayload: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type MaxConsolidationRequestsPerPayload: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type MaxValidatorsPerSlot: PresetValue;
+    type PendingDepositsLimit: PresetValue;
+    type PendingPartialWithdrawalsLimit: PresetValue;
+    type PendingConsolidationsLimit: PresetValue;
+    type MaxAttesterSlashingsElectra: PresetValue;
+    type MaxAttestationsElectra: PresetValue;
+    type MaxDepositRequestsPerPayload: PresetValue;
+    type MaxWithdrawalRequestsPerPayload: PresetValue;
+    type MaxConsolidationRequestsPerPayload: PresetValue;
     const MIN_ACTIVATION_BALANCE: u64;
     const MAX_EFFECTIVE_BALANCE_ELECTRA: u64;
     const MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA: u64;
@@ -113,15 +126,15 @@ pub trait Preset:
     const MAX_PENDING_DEPOSITS_PER_EPOCH: u64;
 
     // ---- fulu ----
-    type KzgCommitmentsInclusionProofDepth: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type FieldElementsPerCell: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type KzgCommitmentsInclusionProofDepth: PresetValue;
+    type FieldElementsPerCell: PresetValue;
     /// `BYTES_PER_FIELD_ELEMENT * FIELD_ELEMENTS_PER_CELL`.
-    type BytesPerCell: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type FieldElementsPerExtBlob: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type CellsPerExtBlob: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
-    type NumberOfColumns: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type BytesPerCell: PresetValue;
+    type FieldElementsPerExtBlob: PresetValue;
+    type CellsPerExtBlob: PresetValue;
+    type NumberOfColumns: PresetValue;
     /// `(MIN_SEED_LOOKAHEAD + 1) * SLOTS_PER_EPOCH` (length of `proposer_lookahead`).
-    type ProposerLookaheadSlots: Unsigned + Clone + Debug + Send + Sync + Eq + Hash + Default;
+    type ProposerLookaheadSlots: PresetValue;
 
     // ---- convenience accessors for the type-level values ----
     fn slots_per_epoch() -> u64 {
@@ -158,86 +171,86 @@ pub trait Preset:
     /// Every preset value by its spec name (derived products under descriptive names), for the
     /// preset-file check and for the Beacon API's `config/spec`.
     fn values() -> Vec<(&'static str, u64)> {
-        vec![
-            ("MAX_COMMITTEES_PER_SLOT", Self::MaxCommitteesPerSlot::to_u64()),
-            ("MAX_VALIDATORS_PER_COMMITTEE", Self::MaxValidatorsPerCommittee::to_u64()),
-            ("SLOTS_PER_EPOCH", Self::SlotsPerEpoch::to_u64()),
-            ("SLOTS_PER_HISTORICAL_ROOT", Self::SlotsPerHistoricalRoot::to_u64()),
-            ("EPOCHS_PER_HISTORICAL_VECTOR", Self::EpochsPerHistoricalVector::to_u64()),
-            ("EPOCHS_PER_SLASHINGS_VECTOR", Self::EpochsPerSlashingsVector::to_u64()),
-            ("HISTORICAL_ROOTS_LIMIT", Self::HistoricalRootsLimit::to_u64()),
-            ("VALIDATOR_REGISTRY_LIMIT", Self::ValidatorRegistryLimit::to_u64()),
-            ("MAX_PROPOSER_SLASHINGS", Self::MaxProposerSlashings::to_u64()),
-            ("MAX_ATTESTER_SLASHINGS", Self::MaxAttesterSlashings::to_u64()),
-            ("MAX_ATTESTATIONS", Self::MaxAttestations::to_u64()),
-            ("MAX_DEPOSITS", Self::MaxDeposits::to_u64()),
-            ("MAX_VOLUNTARY_EXITS", Self::MaxVoluntaryExits::to_u64()),
-            ("SLOTS_PER_ETH1_VOTING_PERIOD", Self::SlotsPerEth1VotingPeriod::to_u64()),
-            ("MAX_PENDING_ATTESTATIONS", Self::MaxPendingAttestations::to_u64()),
-            ("SYNC_COMMITTEE_SIZE", Self::SyncCommitteeSize::to_u64()),
-            ("SYNC_SUBCOMMITTEE_SIZE", Self::SyncSubcommitteeSize::to_u64()),
-            ("MAX_BYTES_PER_TRANSACTION", Self::MaxBytesPerTransaction::to_u64()),
-            ("MAX_TRANSACTIONS_PER_PAYLOAD", Self::MaxTransactionsPerPayload::to_u64()),
-            ("BYTES_PER_LOGS_BLOOM", Self::BytesPerLogsBloom::to_u64()),
-            ("MAX_EXTRA_DATA_BYTES", Self::MaxExtraDataBytes::to_u64()),
-            ("MAX_BLS_TO_EXECUTION_CHANGES", Self::MaxBlsToExecutionChanges::to_u64()),
-            ("MAX_WITHDRAWALS_PER_PAYLOAD", Self::MaxWithdrawalsPerPayload::to_u64()),
-            ("MAX_BLOB_COMMITMENTS_PER_BLOCK", Self::MaxBlobCommitmentsPerBlock::to_u64()),
-            ("KZG_COMMITMENT_INCLUSION_PROOF_DEPTH", Self::KzgCommitmentInclusionProofDepth::to_u64()),
-            ("FIELD_ELEMENTS_PER_BLOB", Self::FieldElementsPerBlob::to_u64()),
-            ("BYTES_PER_BLOB", Self::BytesPerBlob::to_u64()),
-            ("MAX_VALIDATORS_PER_SLOT", Self::MaxValidatorsPerSlot::to_u64()),
-            ("PENDING_DEPOSITS_LIMIT", Self::PendingDepositsLimit::to_u64()),
-            ("PENDING_PARTIAL_WITHDRAWALS_LIMIT", Self::PendingPartialWithdrawalsLimit::to_u64()),
-            ("PENDING_CONSOLIDATIONS_LIMIT", Self::PendingConsolidationsLimit::to_u64()),
-            ("MAX_ATTESTER_SLASHINGS_ELECTRA", Self::MaxAttesterSlashingsElectra::to_u64()),
-            ("MAX_ATTESTATIONS_ELECTRA", Self::MaxAttestationsElectra::to_u64()),
-            ("MAX_DEPOSIT_REQUESTS_PER_PAYLOAD", Self::MaxDepositRequestsPerPayload::to_u64()),
-            ("MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD", Self::MaxWithdrawalRequestsPerPayload::to_u64()),
-            ("MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD", Self::MaxConsolidationRequestsPerPayload::to_u64()),
-            ("KZG_COMMITMENTS_INCLUSION_PROOF_DEPTH", Self::KzgCommitmentsInclusionProofDepth::to_u64()),
-            ("FIELD_ELEMENTS_PER_CELL", Self::FieldElementsPerCell::to_u64()),
-            ("BYTES_PER_CELL", Self::BytesPerCell::to_u64()),
-            ("FIELD_ELEMENTS_PER_EXT_BLOB", Self::FieldElementsPerExtBlob::to_u64()),
-            ("CELLS_PER_EXT_BLOB", Self::CellsPerExtBlob::to_u64()),
-            ("NUMBER_OF_COLUMNS", Self::NumberOfColumns::to_u64()),
-            ("PROPOSER_LOOKAHEAD_SLOTS", Self::ProposerLookaheadSlots::to_u64()),
-            ("SHUFFLE_ROUND_COUNT", Self::SHUFFLE_ROUND_COUNT),
-            ("TARGET_COMMITTEE_SIZE", Self::TARGET_COMMITTEE_SIZE),
-            ("HYSTERESIS_QUOTIENT", Self::HYSTERESIS_QUOTIENT),
-            ("HYSTERESIS_DOWNWARD_MULTIPLIER", Self::HYSTERESIS_DOWNWARD_MULTIPLIER),
-            ("HYSTERESIS_UPWARD_MULTIPLIER", Self::HYSTERESIS_UPWARD_MULTIPLIER),
-            ("MIN_DEPOSIT_AMOUNT", Self::MIN_DEPOSIT_AMOUNT),
-            ("MAX_EFFECTIVE_BALANCE", Self::MAX_EFFECTIVE_BALANCE),
-            ("EFFECTIVE_BALANCE_INCREMENT", Self::EFFECTIVE_BALANCE_INCREMENT),
-            ("MIN_ATTESTATION_INCLUSION_DELAY", Self::MIN_ATTESTATION_INCLUSION_DELAY),
-            ("MIN_SEED_LOOKAHEAD", Self::MIN_SEED_LOOKAHEAD),
-            ("MAX_SEED_LOOKAHEAD", Self::MAX_SEED_LOOKAHEAD),
-            ("MIN_EPOCHS_TO_INACTIVITY_PENALTY", Self::MIN_EPOCHS_TO_INACTIVITY_PENALTY),
-            ("EPOCHS_PER_ETH1_VOTING_PERIOD", Self::EPOCHS_PER_ETH1_VOTING_PERIOD),
-            ("BASE_REWARD_FACTOR", Self::BASE_REWARD_FACTOR),
-            ("WHISTLEBLOWER_REWARD_QUOTIENT", Self::WHISTLEBLOWER_REWARD_QUOTIENT),
-            ("PROPOSER_REWARD_QUOTIENT", Self::PROPOSER_REWARD_QUOTIENT),
-            ("INACTIVITY_PENALTY_QUOTIENT", Self::INACTIVITY_PENALTY_QUOTIENT),
-            ("MIN_SLASHING_PENALTY_QUOTIENT", Self::MIN_SLASHING_PENALTY_QUOTIENT),
-            ("PROPORTIONAL_SLASHING_MULTIPLIER", Self::PROPORTIONAL_SLASHING_MULTIPLIER),
-            ("INACTIVITY_PENALTY_QUOTIENT_ALTAIR", Self::INACTIVITY_PENALTY_QUOTIENT_ALTAIR),
-            ("MIN_SLASHING_PENALTY_QUOTIENT_ALTAIR", Self::MIN_SLASHING_PENALTY_QUOTIENT_ALTAIR),
-            ("PROPORTIONAL_SLASHING_MULTIPLIER_ALTAIR", Self::PROPORTIONAL_SLASHING_MULTIPLIER_ALTAIR),
-            ("EPOCHS_PER_SYNC_COMMITTEE_PERIOD", Self::EPOCHS_PER_SYNC_COMMITTEE_PERIOD),
-            ("MIN_SYNC_COMMITTEE_PARTICIPANTS", Self::MIN_SYNC_COMMITTEE_PARTICIPANTS),
-            ("UPDATE_TIMEOUT", Self::UPDATE_TIMEOUT),
-            ("INACTIVITY_PENALTY_QUOTIENT_BELLATRIX", Self::INACTIVITY_PENALTY_QUOTIENT_BELLATRIX),
-            ("MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX", Self::MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX),
-            ("PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX", Self::PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX),
-            ("MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP", Self::MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP),
-            ("MIN_ACTIVATION_BALANCE", Self::MIN_ACTIVATION_BALANCE),
-            ("MAX_EFFECTIVE_BALANCE_ELECTRA", Self::MAX_EFFECTIVE_BALANCE_ELECTRA),
-            ("MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA", Self::MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA),
-            ("WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA", Self::WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA),
-            ("MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP", Self::MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP),
-            ("MAX_PENDING_DEPOSITS_PER_EPOCH", Self::MAX_PENDING_DEPOSITS_PER_EPOCH),
-        ]
+        preset_values! {
+            MAX_COMMITTEES_PER_SLOT = Self::MaxCommitteesPerSlot::to_u64(),
+            MAX_VALIDATORS_PER_COMMITTEE = Self::MaxValidatorsPerCommittee::to_u64(),
+            SLOTS_PER_EPOCH = Self::SlotsPerEpoch::to_u64(),
+            SLOTS_PER_HISTORICAL_ROOT = Self::SlotsPerHistoricalRoot::to_u64(),
+            EPOCHS_PER_HISTORICAL_VECTOR = Self::EpochsPerHistoricalVector::to_u64(),
+            EPOCHS_PER_SLASHINGS_VECTOR = Self::EpochsPerSlashingsVector::to_u64(),
+            HISTORICAL_ROOTS_LIMIT = Self::HistoricalRootsLimit::to_u64(),
+            VALIDATOR_REGISTRY_LIMIT = Self::ValidatorRegistryLimit::to_u64(),
+            MAX_PROPOSER_SLASHINGS = Self::MaxProposerSlashings::to_u64(),
+            MAX_ATTESTER_SLASHINGS = Self::MaxAttesterSlashings::to_u64(),
+            MAX_ATTESTATIONS = Self::MaxAttestations::to_u64(),
+            MAX_DEPOSITS = Self::MaxDeposits::to_u64(),
+            MAX_VOLUNTARY_EXITS = Self::MaxVoluntaryExits::to_u64(),
+            SLOTS_PER_ETH1_VOTING_PERIOD = Self::SlotsPerEth1VotingPeriod::to_u64(),
+            MAX_PENDING_ATTESTATIONS = Self::MaxPendingAttestations::to_u64(),
+            SYNC_COMMITTEE_SIZE = Self::SyncCommitteeSize::to_u64(),
+            SYNC_SUBCOMMITTEE_SIZE = Self::SyncSubcommitteeSize::to_u64(),
+            MAX_BYTES_PER_TRANSACTION = Self::MaxBytesPerTransaction::to_u64(),
+            MAX_TRANSACTIONS_PER_PAYLOAD = Self::MaxTransactionsPerPayload::to_u64(),
+            BYTES_PER_LOGS_BLOOM = Self::BytesPerLogsBloom::to_u64(),
+            MAX_EXTRA_DATA_BYTES = Self::MaxExtraDataBytes::to_u64(),
+            MAX_BLS_TO_EXECUTION_CHANGES = Self::MaxBlsToExecutionChanges::to_u64(),
+            MAX_WITHDRAWALS_PER_PAYLOAD = Self::MaxWithdrawalsPerPayload::to_u64(),
+            MAX_BLOB_COMMITMENTS_PER_BLOCK = Self::MaxBlobCommitmentsPerBlock::to_u64(),
+            KZG_COMMITMENT_INCLUSION_PROOF_DEPTH = Self::KzgCommitmentInclusionProofDepth::to_u64(),
+            FIELD_ELEMENTS_PER_BLOB = Self::FieldElementsPerBlob::to_u64(),
+            BYTES_PER_BLOB = Self::BytesPerBlob::to_u64(),
+            MAX_VALIDATORS_PER_SLOT = Self::MaxValidatorsPerSlot::to_u64(),
+            PENDING_DEPOSITS_LIMIT = Self::PendingDepositsLimit::to_u64(),
+            PENDING_PARTIAL_WITHDRAWALS_LIMIT = Self::PendingPartialWithdrawalsLimit::to_u64(),
+            PENDING_CONSOLIDATIONS_LIMIT = Self::PendingConsolidationsLimit::to_u64(),
+            MAX_ATTESTER_SLASHINGS_ELECTRA = Self::MaxAttesterSlashingsElectra::to_u64(),
+            MAX_ATTESTATIONS_ELECTRA = Self::MaxAttestationsElectra::to_u64(),
+            MAX_DEPOSIT_REQUESTS_PER_PAYLOAD = Self::MaxDepositRequestsPerPayload::to_u64(),
+            MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD = Self::MaxWithdrawalRequestsPerPayload::to_u64(),
+            MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD = Self::MaxConsolidationRequestsPerPayload::to_u64(),
+            KZG_COMMITMENTS_INCLUSION_PROOF_DEPTH = Self::KzgCommitmentsInclusionProofDepth::to_u64(),
+            FIELD_ELEMENTS_PER_CELL = Self::FieldElementsPerCell::to_u64(),
+            BYTES_PER_CELL = Self::BytesPerCell::to_u64(),
+            FIELD_ELEMENTS_PER_EXT_BLOB = Self::FieldElementsPerExtBlob::to_u64(),
+            CELLS_PER_EXT_BLOB = Self::CellsPerExtBlob::to_u64(),
+            NUMBER_OF_COLUMNS = Self::NumberOfColumns::to_u64(),
+            PROPOSER_LOOKAHEAD_SLOTS = Self::ProposerLookaheadSlots::to_u64(),
+            SHUFFLE_ROUND_COUNT = Self::SHUFFLE_ROUND_COUNT,
+            TARGET_COMMITTEE_SIZE = Self::TARGET_COMMITTEE_SIZE,
+            HYSTERESIS_QUOTIENT = Self::HYSTERESIS_QUOTIENT,
+            HYSTERESIS_DOWNWARD_MULTIPLIER = Self::HYSTERESIS_DOWNWARD_MULTIPLIER,
+            HYSTERESIS_UPWARD_MULTIPLIER = Self::HYSTERESIS_UPWARD_MULTIPLIER,
+            MIN_DEPOSIT_AMOUNT = Self::MIN_DEPOSIT_AMOUNT,
+            MAX_EFFECTIVE_BALANCE = Self::MAX_EFFECTIVE_BALANCE,
+            EFFECTIVE_BALANCE_INCREMENT = Self::EFFECTIVE_BALANCE_INCREMENT,
+            MIN_ATTESTATION_INCLUSION_DELAY = Self::MIN_ATTESTATION_INCLUSION_DELAY,
+            MIN_SEED_LOOKAHEAD = Self::MIN_SEED_LOOKAHEAD,
+            MAX_SEED_LOOKAHEAD = Self::MAX_SEED_LOOKAHEAD,
+            MIN_EPOCHS_TO_INACTIVITY_PENALTY = Self::MIN_EPOCHS_TO_INACTIVITY_PENALTY,
+            EPOCHS_PER_ETH1_VOTING_PERIOD = Self::EPOCHS_PER_ETH1_VOTING_PERIOD,
+            BASE_REWARD_FACTOR = Self::BASE_REWARD_FACTOR,
+            WHISTLEBLOWER_REWARD_QUOTIENT = Self::WHISTLEBLOWER_REWARD_QUOTIENT,
+            PROPOSER_REWARD_QUOTIENT = Self::PROPOSER_REWARD_QUOTIENT,
+            INACTIVITY_PENALTY_QUOTIENT = Self::INACTIVITY_PENALTY_QUOTIENT,
+            MIN_SLASHING_PENALTY_QUOTIENT = Self::MIN_SLASHING_PENALTY_QUOTIENT,
+            PROPORTIONAL_SLASHING_MULTIPLIER = Self::PROPORTIONAL_SLASHING_MULTIPLIER,
+            INACTIVITY_PENALTY_QUOTIENT_ALTAIR = Self::INACTIVITY_PENALTY_QUOTIENT_ALTAIR,
+            MIN_SLASHING_PENALTY_QUOTIENT_ALTAIR = Self::MIN_SLASHING_PENALTY_QUOTIENT_ALTAIR,
+            PROPORTIONAL_SLASHING_MULTIPLIER_ALTAIR = Self::PROPORTIONAL_SLASHING_MULTIPLIER_ALTAIR,
+            EPOCHS_PER_SYNC_COMMITTEE_PERIOD = Self::EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
+            MIN_SYNC_COMMITTEE_PARTICIPANTS = Self::MIN_SYNC_COMMITTEE_PARTICIPANTS,
+            UPDATE_TIMEOUT = Self::UPDATE_TIMEOUT,
+            INACTIVITY_PENALTY_QUOTIENT_BELLATRIX = Self::INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
+            MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX = Self::MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
+            PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX = Self::PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX,
+            MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP = Self::MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
+            MIN_ACTIVATION_BALANCE = Self::MIN_ACTIVATION_BALANCE,
+            MAX_EFFECTIVE_BALANCE_ELECTRA = Self::MAX_EFFECTIVE_BALANCE_ELECTRA,
+            MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA = Self::MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA,
+            WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA = Self::WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA,
+            MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP = Self::MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP,
+            MAX_PENDING_DEPOSITS_PER_EPOCH = Self::MAX_PENDING_DEPOSITS_PER_EPOCH,
+        }
     }
 }
 
@@ -427,4 +440,185 @@ impl Preset for Minimal {
     type CellsPerExtBlob = U128;
     type NumberOfColumns = U128;
     type ProposerLookaheadSlots = U16; // (1 + 1) * 8
+}
+
+#[cfg(test)]
+mod tests {
+    //! Checks every value above against the spec's preset files, vendored under `presets/`
+    //! (copied verbatim from `consensus-specs/presets/{mainnet,minimal}` at the version of our
+    //! test vectors).
+
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The spec's preset files for the forks Keel implements, by preset name.
+    macro_rules! preset_files {
+        ($preset:literal) => {
+            [
+                (
+                    "phase0",
+                    include_str!(concat!("../presets/", $preset, "/phase0.yaml")),
+                ),
+                (
+                    "altair",
+                    include_str!(concat!("../presets/", $preset, "/altair.yaml")),
+                ),
+                (
+                    "bellatrix",
+                    include_str!(concat!("../presets/", $preset, "/bellatrix.yaml")),
+                ),
+                (
+                    "capella",
+                    include_str!(concat!("../presets/", $preset, "/capella.yaml")),
+                ),
+                (
+                    "deneb",
+                    include_str!(concat!("../presets/", $preset, "/deneb.yaml")),
+                ),
+                (
+                    "electra",
+                    include_str!(concat!("../presets/", $preset, "/electra.yaml")),
+                ),
+                (
+                    "fulu",
+                    include_str!(concat!("../presets/", $preset, "/fulu.yaml")),
+                ),
+            ]
+        };
+    }
+
+    /// `BYTES_PER_FIELD_ELEMENT`, a spec constant (not a preset value).
+    const BYTES_PER_FIELD_ELEMENT: u64 = 32;
+    /// `SYNC_COMMITTEE_SUBNET_COUNT`, a spec constant (not a preset value).
+    const SYNC_COMMITTEE_SUBNET_COUNT: u64 = 4;
+
+    fn parse(files: &[(&str, &str)]) -> BTreeMap<String, u64> {
+        let mut all = BTreeMap::new();
+        for (fork, text) in files {
+            let map: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(text)
+                .unwrap_or_else(|e| panic!("{fork}.yaml does not parse: {e}"));
+            assert!(!map.is_empty(), "{fork}.yaml is empty");
+            for (key, value) in map {
+                let value = value
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{fork}.yaml: {key} is not an integer: {value:?}"));
+                let previous = all.insert(key.clone(), value);
+                assert!(previous.is_none(), "{key} appears in two preset files");
+            }
+        }
+        all
+    }
+
+    /// The products `values()` reports under descriptive names, recomputed from the files.
+    fn derived(spec: &BTreeMap<String, u64>) -> BTreeMap<&'static str, u64> {
+        let v = |key: &str| {
+            *spec
+                .get(key)
+                .unwrap_or_else(|| panic!("{key} missing from the files"))
+        };
+        BTreeMap::from([
+            (
+                "SLOTS_PER_ETH1_VOTING_PERIOD",
+                v("EPOCHS_PER_ETH1_VOTING_PERIOD") * v("SLOTS_PER_EPOCH"),
+            ),
+            (
+                "MAX_PENDING_ATTESTATIONS",
+                v("MAX_ATTESTATIONS") * v("SLOTS_PER_EPOCH"),
+            ),
+            (
+                "SYNC_SUBCOMMITTEE_SIZE",
+                v("SYNC_COMMITTEE_SIZE") / SYNC_COMMITTEE_SUBNET_COUNT,
+            ),
+            (
+                "BYTES_PER_BLOB",
+                BYTES_PER_FIELD_ELEMENT * v("FIELD_ELEMENTS_PER_BLOB"),
+            ),
+            (
+                "MAX_VALIDATORS_PER_SLOT",
+                v("MAX_VALIDATORS_PER_COMMITTEE") * v("MAX_COMMITTEES_PER_SLOT"),
+            ),
+            (
+                "BYTES_PER_CELL",
+                BYTES_PER_FIELD_ELEMENT * v("FIELD_ELEMENTS_PER_CELL"),
+            ),
+            (
+                "PROPOSER_LOOKAHEAD_SLOTS",
+                (v("MIN_SEED_LOOKAHEAD") + 1) * v("SLOTS_PER_EPOCH"),
+            ),
+        ])
+    }
+
+    fn check<P: Preset>(files: &[(&str, &str)]) {
+        let spec = parse(files);
+        let derived = derived(&spec);
+        let ours: BTreeMap<&str, u64> = P::values().into_iter().collect();
+        assert_eq!(
+            ours.len(),
+            P::values().len(),
+            "{}: duplicate name in values()",
+            P::NAME
+        );
+
+        let mut errors = Vec::new();
+        // Every spec value is ours, with the same value.
+        for (key, value) in &spec {
+            match ours.get(key.as_str()) {
+                None => errors.push(format!("{key} (= {value}) is missing from values()")),
+                Some(ours) if ours != value => {
+                    errors.push(format!("{key}: spec {value}, ours {ours}"))
+                }
+                Some(_) => {}
+            }
+        }
+        // Every value of ours is a spec value or a product we can recompute.
+        for (key, value) in &ours {
+            if spec.contains_key(*key) {
+                continue;
+            }
+            match derived.get(key) {
+                None => errors.push(format!("{key} is neither in the preset files nor derived")),
+                Some(expected) if expected != value => {
+                    errors.push(format!("{key}: derived {expected}, ours {value}"))
+                }
+                Some(_) => {}
+            }
+        }
+        assert!(
+            errors.is_empty(),
+            "{} preset disagrees with the spec:\n{}",
+            P::NAME,
+            errors.join("\n")
+        );
+    }
+
+    #[test]
+    fn mainnet_matches_spec_presets() {
+        check::<Mainnet>(&preset_files!("mainnet"));
+    }
+
+    #[test]
+    fn minimal_matches_spec_presets() {
+        check::<Minimal>(&preset_files!("minimal"));
+    }
+
+    #[test]
+    fn a_wrong_value_is_caught() {
+        let mut files = preset_files!("minimal");
+        let broken = files[0]
+            .1
+            .replace("SLOTS_PER_EPOCH: 8", "SLOTS_PER_EPOCH: 9");
+        assert_ne!(broken, files[0].1, "the replacement must hit");
+        files[0].1 = &broken;
+        let result = std::panic::catch_unwind(|| check::<Minimal>(&files));
+        assert!(
+            result.is_err(),
+            "a wrong SLOTS_PER_EPOCH must fail the check"
+        );
+    }
+
+    #[test]
+    fn preset_names() {
+        assert_eq!(Mainnet::NAME, "mainnet");
+        assert_eq!(Minimal::NAME, "minimal");
+    }
 }

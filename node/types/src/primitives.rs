@@ -165,4 +165,3 @@ impl SignatureBytes {
         Self(bytes)
     }
 }
-
