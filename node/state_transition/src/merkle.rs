@@ -171,3 +171,210 @@ mod tests {
         }
     }
 }
+
+/// An SSZ value whose Merkle tree can be descended for proofs: its leaves (field roots of a
+/// container, element roots of a list), and its children where a proof may go deeper.
+pub trait Merkleized {
+    /// Roots of the leaves of this value's own tree (before any length mix-in).
+    fn leaves(&self) -> Vec<Hash256>;
+    /// Depth of the leaves' tree (a list's limit, a container's field count, rounded up).
+    fn leaves_depth(&self) -> usize {
+        tree_depth(self.leaves().len())
+    }
+    /// `Some(len)` for lists, whose root mixes in their length.
+    fn mixed_in_length(&self) -> Option<u64> {
+        None
+    }
+    /// The value at leaf `index`, where proofs into it are supported.
+    fn child(&self, _index: usize) -> Option<&dyn Merkleized> {
+        None
+    }
+    fn name(&self) -> &'static str;
+}
+
+fn length_chunk(len: u64) -> Hash256 {
+    let mut chunk = [0u8; 32];
+    chunk[..8].copy_from_slice(&len.to_le_bytes());
+    Hash256::from(chunk)
+}
+
+/// The spec's `compute_merkle_proof(object, index)`: the branch (bottom-up) for generalized index
+/// `gindex` below `object`'s root, and the leaf found there.
+pub fn compute_merkle_proof(
+    object: &dyn Merkleized,
+    gindex: u64,
+) -> Result<(Hash256, Vec<Hash256>), MerkleError> {
+    if gindex == 0 {
+        return Err(MerkleError::UnknownGindex { gindex, container: object.name() });
+    }
+    let depth = 63usize.saturating_sub(gindex.leading_zeros() as usize);
+    // Path bits from the root down.
+    let path: Vec<bool> = (0..depth).rev().map(|bit| (gindex >> bit) & 1 == 1).collect();
+    proof_along(object, &path, gindex)
+}
+
+fn proof_along(
+    object: &dyn Merkleized,
+    path: &[bool],
+    gindex: u64,
+) -> Result<(Hash256, Vec<Hash256>), MerkleError> {
+    let unknown = || MerkleError::UnknownGindex { gindex, container: object.name() };
+    let leaves = object.leaves();
+    let depth = object.leaves_depth();
+    let data_root = || merkleize_leaves(&leaves, depth);
+    let (path, length_sibling) = match (object.mixed_in_length(), path.split_first()) {
+        (None, _) => (path, None),
+        // Left child: the data tree; its sibling is the length.
+        (Some(len), Some((false, rest))) => (rest, Some(length_chunk(len))),
+        // Right child: the length itself; its sibling is the data root.
+        (Some(len), Some((true, []))) => return Ok((length_chunk(len), vec![data_root()])),
+        (Some(_), _) => return Err(unknown()),
+    };
+    if path.len() < depth {
+        return Err(unknown());
+    }
+    let (here, below) = path.split_at(depth);
+    let index = here.iter().fold(0u64, |acc, &bit| (acc << 1) | u64::from(bit));
+    let in_tree = merkle_proof_of_leaves(&leaves, depth, index)?;
+    let (leaf, mut branch) = if below.is_empty() {
+        let leaf = leaves.get(index as usize).copied().unwrap_or(Hash256::ZERO);
+        (leaf, Vec::new())
+    } else {
+        let child = object.child(index as usize).ok_or_else(unknown)?;
+        proof_along(child, below, gindex)?
+    };
+    branch.extend(in_tree.branch);
+    branch.extend(length_sibling);
+    Ok((leaf, branch))
+}
+
+/// Root of a tree of the given depth over these leaves, zero-padded.
+pub fn merkleize_leaves(leaves: &[Hash256], depth: usize) -> Hash256 {
+    let mut layer: Vec<Hash256> = leaves.to_vec();
+    for height in 0..depth {
+        let zero = zero_hash(height);
+        if layer.is_empty() {
+            layer.push(zero);
+        }
+        layer = layer
+            .chunks(2)
+            .map(|pair| {
+                let left = pair.first().copied().unwrap_or(zero);
+                let right = pair.get(1).copied().unwrap_or(zero);
+                Hash256::from(hash32_concat(left.as_slice(), right.as_slice()))
+            })
+            .collect();
+    }
+    layer.first().copied().unwrap_or(zero_hash(depth))
+}
+
+/// Implements `Merkleized` for a container by listing its fields in order; a unit test per type
+/// checks that the listed fields merkleize to the container's `tree_hash_root`, so a missing or
+/// misordered field cannot go unnoticed.
+macro_rules! merkleized_container {
+    ($ty:ty, $name:literal, [$($field:ident),* $(,)?] $(, children: { $($index:literal => $child:ident),* })?) => {
+        impl<P: keel_types::Preset> Merkleized for $ty {
+            fn leaves(&self) -> Vec<Hash256> {
+                vec![$(self.$field.tree_hash_root()),*]
+            }
+            fn name(&self) -> &'static str {
+                $name
+            }
+            $(fn child(&self, index: usize) -> Option<&dyn Merkleized> {
+                match index {
+                    $($index => Some(&self.$child),)*
+                    _ => None,
+                }
+            })?
+        }
+    };
+}
+
+impl Merkleized for keel_types::phase0::Checkpoint {
+    fn leaves(&self) -> Vec<Hash256> {
+        vec![self.epoch.tree_hash_root(), self.root]
+    }
+    fn name(&self) -> &'static str {
+        "Checkpoint"
+    }
+}
+
+impl<N: keel_types::typenum::Unsigned> Merkleized for keel_types::ssz_types::VariableList<keel_types::KzgCommitment, N> {
+    fn leaves(&self) -> Vec<Hash256> {
+        self.iter().map(TreeHash::tree_hash_root).collect()
+    }
+    fn leaves_depth(&self) -> usize {
+        tree_depth(N::to_usize())
+    }
+    fn mixed_in_length(&self) -> Option<u64> {
+        Some(self.len() as u64)
+    }
+    fn name(&self) -> &'static str {
+        "List[KZGCommitment]"
+    }
+}
+
+merkleized_container!(
+    keel_types::electra::BeaconBlockBody<P>,
+    "BeaconBlockBody",
+    [
+        randao_reveal, eth1_data, graffiti, proposer_slashings, attester_slashings, attestations,
+        deposits, voluntary_exits, sync_aggregate, execution_payload, bls_to_execution_changes,
+        blob_kzg_commitments, execution_requests,
+    ],
+    children: { 11 => blob_kzg_commitments }
+);
+
+macro_rules! electra_state_fields {
+    ($callback:ident, $ty:ty, [$($extra:ident),*]) => {
+        $callback!(
+            $ty,
+            "BeaconState",
+            [
+                genesis_time, genesis_validators_root, slot, fork, latest_block_header, block_roots,
+                state_roots, historical_roots, eth1_data, eth1_data_votes, eth1_deposit_index,
+                validators, balances, randao_mixes, slashings, previous_epoch_participation,
+                current_epoch_participation, justification_bits, previous_justified_checkpoint,
+                current_justified_checkpoint, finalized_checkpoint, inactivity_scores,
+                current_sync_committee, next_sync_committee, latest_execution_payload_header,
+                next_withdrawal_index, next_withdrawal_validator_index, historical_summaries,
+                deposit_requests_start_index, deposit_balance_to_consume, exit_balance_to_consume,
+                earliest_exit_epoch, consolidation_balance_to_consume, earliest_consolidation_epoch,
+                pending_deposits, pending_partial_withdrawals, pending_consolidations
+                $(, $extra)*
+            ],
+            children: { 20 => finalized_checkpoint }
+        );
+    };
+}
+electra_state_fields!(merkleized_container, keel_types::electra::BeaconState<P>, []);
+electra_state_fields!(merkleized_container, keel_types::fulu::BeaconState<P>, [proposer_lookahead]);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod container_tests {
+    use super::*;
+    use keel_types::{Minimal, electra, fulu};
+
+    fn check<T: Merkleized + TreeHash>(value: &T) {
+        let leaves = value.leaves();
+        assert_eq!(merkleize_leaves(&leaves, tree_depth(leaves.len())), value.tree_hash_root());
+    }
+
+    #[test]
+    fn listed_fields_merkleize_to_the_container_root() {
+        check(&electra::BeaconBlockBody::<Minimal>::default());
+        check(&electra::BeaconState::<Minimal>::default());
+        check(&fulu::BeaconState::<Minimal>::default());
+    }
+
+    #[test]
+    fn list_proofs_include_the_length() {
+        let body = electra::BeaconBlockBody::<Minimal>::default();
+        // Field 11 of 16 leaves, then the data subtree (left), then element 0 of 4096.
+        let gindex = ((16 + 11) * 2) << 12;
+        let (leaf, branch) = compute_merkle_proof(&body, gindex).unwrap();
+        assert_eq!(branch.len(), 17);
+        assert!(is_valid_merkle_branch(leaf, &branch, 17, gindex - (1 << 17), body.tree_hash_root()));
+    }
+}

@@ -30,7 +30,8 @@ fn pivot(seed: &Hash256, round: u8, index_count: u64) -> u64 {
     let digest = hash_fixed(&input);
     let mut first8 = [0u8; 8];
     first8.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(first8) % index_count
+    // Callers guarantee index_count > 0.
+    u64::from_le_bytes(first8).checked_rem(index_count).unwrap_or(0)
 }
 
 /// The hash whose bits decide the swaps for positions `256 * bucket .. 256 * (bucket + 1)`.
@@ -43,7 +44,8 @@ fn source(seed: &Hash256, round: u8, bucket: u32) -> [u8; 32] {
 }
 
 fn bit_at(source: &[u8; 32], position: u64) -> bool {
-    let byte = source[((position % 256) / 8) as usize];
+    // (position % 256) / 8 < 32: the lookup cannot miss, and the compiler drops the check.
+    let byte = source.get(((position % 256) / 8) as usize).copied().unwrap_or(0);
     (byte >> (position % 8)) & 1 == 1
 }
 
@@ -58,7 +60,7 @@ fn mirror_swaps<T: Copy>(list: &mut [T], lo: u64, hi: u64, seed: &Hash256, round
     while i < j {
         let bucket = j / 256;
         let source = source(seed, round, bucket as u32);
-        let k = (j - bucket * 256 + 1).min((j - i + 1) / 2);
+        let k = (j - bucket * 256 + 1).min((j - i).div_ceil(2));
         let (head, tail) = list.split_at_mut(j + 1 - k);
         let left = &mut head[i..i + k];
         let right = &mut tail[..k];

@@ -5,7 +5,11 @@
 
 use crate::case::HandlerFn;
 
+pub mod bls;
+pub mod kzg;
+pub mod merkle_proof;
 pub mod shuffling;
+pub mod ssz_static;
 // Test containers keep the field names of the spec's generators (`A`, `B`, ...).
 #[allow(non_snake_case)]
 pub mod ssz_generic;
@@ -21,6 +25,12 @@ pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
     let found = match runner {
         "ssz_generic" => ssz_generic::handler(preset, fork, handler),
         "shuffling" => shuffling::handler(preset, fork, handler),
+        "ssz_static" => ssz_static::handler(preset, fork, handler),
+        // `light_client/single_merkle_proof` shares the merkle_proof format. The other
+        // light_client handlers are not implemented yet.
+        "merkle_proof" | "light_client" => merkle_proof::handler(preset, fork, handler),
+        "bls" => bls::handler(preset, fork, handler),
+        "kzg" => kzg::handler(preset, fork, handler),
         _ => return Lookup::Unknown(format!("runner `{runner}` is not implemented")),
     };
     match found {
