@@ -30,23 +30,33 @@ fn bench(c: &mut Criterion) {
         .map(|((sk, pk), m)| (sk.sign(m.as_slice()), pk, *m))
         .collect();
     let same_message = Hash256::repeat_byte(0xaa);
-    let same: Vec<(Signature, &PublicKey)> =
-        keys.iter().map(|(sk, pk)| (sk.sign(same_message.as_slice()), pk)).collect();
+    let same: Vec<(Signature, &PublicKey)> = keys
+        .iter()
+        .map(|(sk, pk)| (sk.sign(same_message.as_slice()), pk))
+        .collect();
 
     // The benchmarks must measure successful verification, not an early exit.
     {
         let mut rng = rand::rng();
-        let sets: Vec<SignatureSet> =
-            distinct.iter().map(|(sig, pk, m)| SignatureSet::single_pubkey(sig, *pk, *m)).collect();
+        let sets: Vec<SignatureSet> = distinct
+            .iter()
+            .map(|(sig, pk, m)| SignatureSet::single_pubkey(sig, *pk, *m))
+            .collect();
         assert!(verify_signature_sets(&sets, &mut rng));
-        let sets: Vec<SignatureSet> =
-            same.iter().map(|(sig, pk)| SignatureSet::single_pubkey(sig, *pk, same_message)).collect();
+        let sets: Vec<SignatureSet> = same
+            .iter()
+            .map(|(sig, pk)| SignatureSet::single_pubkey(sig, *pk, same_message))
+            .collect();
         assert!(verify_signature_sets_same_message(&sets, &mut rng));
     }
 
     let mut group = c.benchmark_group("bls");
     group.bench_function("64 distinct sets, individually", |b| {
-        b.iter(|| distinct.iter().all(|(sig, pk, m)| sig.verify(pk, black_box(m.as_slice()))))
+        b.iter(|| {
+            distinct
+                .iter()
+                .all(|(sig, pk, m)| sig.verify(pk, black_box(m.as_slice())))
+        })
     });
     group.bench_function("64 distinct sets, one batch", |b| {
         let mut rng = rand::rng();

@@ -35,7 +35,11 @@ fn state(c: &mut Criterion) {
         b.iter(|| decode(black_box(&bytes)))
     });
     group.bench_function("hash_tree_root from scratch (after decode)", |b| {
-        b.iter_batched(|| decode(&bytes), |state| state.tree_hash_root(), BatchSize::LargeInput)
+        b.iter_batched(
+            || decode(&bytes),
+            |state| state.tree_hash_root(),
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("encode", |b| {
         let state = decode(&bytes);

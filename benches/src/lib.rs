@@ -90,7 +90,10 @@ pub fn mainnet_fulu_state(validators: usize) -> BeaconState<Mainnet> {
         current_sync_committee: Arc::new(sync_committee(&mut fill)),
         next_sync_committee: Arc::new(sync_committee(&mut fill)),
         latest_execution_payload_header: ExecutionPayloadHeader::default(),
-        finalized_checkpoint: Checkpoint { epoch: epoch - 2, root: fill.root() },
+        finalized_checkpoint: Checkpoint {
+            epoch: epoch - 2,
+            root: fill.root(),
+        },
         validators: List::new(validators_list).expect("validators"),
         ..Default::default()
     }
@@ -104,10 +107,12 @@ pub fn mainnet_fulu_block() -> SignedBeaconBlock<Mainnet> {
     let max_bits = <Mainnet as Preset>::MaxValidatorsPerSlot::to_usize();
     let attesters_per_slot = 1_000_000 / 32;
     let attestation = |fill: &mut Fill| {
-        let mut aggregation_bits = BitList::with_capacity(attesters_per_slot.min(max_bits))
-            .expect("aggregation bits");
+        let mut aggregation_bits =
+            BitList::with_capacity(attesters_per_slot.min(max_bits)).expect("aggregation bits");
         for i in 0..aggregation_bits.len() {
-            aggregation_bits.set(i, fill.next_u64() % 20 != 0).expect("bit in range");
+            aggregation_bits
+                .set(i, !fill.next_u64().is_multiple_of(20))
+                .expect("bit in range");
         }
         let mut committee_bits = BitVector::new();
         for i in 0..<Mainnet as Preset>::MaxCommitteesPerSlot::to_usize() {
@@ -119,8 +124,14 @@ pub fn mainnet_fulu_block() -> SignedBeaconBlock<Mainnet> {
                 slot: 12_800_000,
                 index: 0,
                 beacon_block_root: fill.root(),
-                source: Checkpoint { epoch: 399_998, root: fill.root() },
-                target: Checkpoint { epoch: 399_999, root: fill.root() },
+                source: Checkpoint {
+                    epoch: 399_998,
+                    root: fill.root(),
+                },
+                target: Checkpoint {
+                    epoch: 399_999,
+                    root: fill.root(),
+                },
             },
             signature: SignatureBytes(fill.bytes::<96>()),
             committee_bits,
@@ -146,8 +157,10 @@ pub fn mainnet_fulu_block() -> SignedBeaconBlock<Mainnet> {
         sync_bits.set(i, true).expect("bit in range");
     }
     let indexed = |fill: &mut Fill| IndexedAttestation::<Mainnet> {
-        attesting_indices: VariableList::new((0..500).map(|i| i * 7 + fill.next_u64() % 7).collect())
-            .expect("indices"),
+        attesting_indices: VariableList::new(
+            (0..500).map(|i| i * 7 + fill.next_u64() % 7).collect(),
+        )
+        .expect("indices"),
         data: AttestationData::default(),
         signature: SignatureBytes(fill.bytes::<96>()),
     };

@@ -73,7 +73,10 @@ impl Case {
     }
 
     fn io_error(&self, name: &str, reason: impl ToString) -> CaseError {
-        CaseError::Io { file: self.file(name).display().to_string(), reason: reason.to_string() }
+        CaseError::Io {
+            file: self.file(name).display().to_string(),
+            reason: reason.to_string(),
+        }
     }
 
     pub fn read_bytes(&self, name: &str) -> Result<Vec<u8>, CaseError> {

@@ -41,12 +41,18 @@ fn main() -> ExitCode {
     let cases = match walk::discover(&root, &filter) {
         Ok(cases) => cases,
         Err(e) => {
-            eprintln!("spec-tests: cannot read vectors under {}: {e}", root.display());
+            eprintln!(
+                "spec-tests: cannot read vectors under {}: {e}",
+                root.display()
+            );
             return ExitCode::FAILURE;
         }
     };
     if cases.is_empty() {
-        eprintln!("spec-tests: no cases found under {} for {filter:?}", root.display());
+        eprintln!(
+            "spec-tests: no cases found under {} for {filter:?}",
+            root.display()
+        );
         return ExitCode::FAILURE;
     }
     let reports = walk::run_all(cases);
@@ -63,7 +69,10 @@ fn main() -> ExitCode {
     }
     skipped_lines.sort();
     if let Err(e) = write_skips(&args.skips_file, &skipped_lines) {
-        eprintln!("spec-tests: cannot write {}: {e}", args.skips_file.display());
+        eprintln!(
+            "spec-tests: cannot write {}: {e}",
+            args.skips_file.display()
+        );
     }
 
     let (per_runner, total) = walk::tally(&reports);
@@ -78,7 +87,11 @@ fn main() -> ExitCode {
         );
     }
     println!("spec-tests: {total}");
-    if total.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if total.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn write_skips(path: &PathBuf, lines: &[String]) -> std::io::Result<()> {

@@ -52,7 +52,12 @@ fn altering_one_byte_fails_the_case() {
 
     let mut by_handler: BTreeMap<(String, String, String, String), Vec<Case>> = BTreeMap::new();
     for case in cases {
-        let key = (case.preset.clone(), case.fork.clone(), case.runner.clone(), case.handler.clone());
+        let key = (
+            case.preset.clone(),
+            case.fork.clone(),
+            case.runner.clone(),
+            case.handler.clone(),
+        );
         by_handler.entry(key).or_default().push(case);
     }
 
@@ -69,7 +74,10 @@ fn altering_one_byte_fails_the_case() {
                 let copy = scratch.join(format!("case-{checked}"));
                 copy_dir(&case.path, &copy).expect("copy case");
                 flip_last_byte(&copy.join(&file)).expect("alter file");
-                let altered = Case { path: copy.clone(), ..case.clone() };
+                let altered = Case {
+                    path: copy.clone(),
+                    ..case.clone()
+                };
                 let verdict = walk::run_case(&altered);
                 assert!(
                     matches!(verdict, Verdict::Failed(_)),

@@ -18,7 +18,10 @@ pub enum MerkleError {
     #[error("{leaves} leaves do not fit a tree of depth {depth}")]
     TooManyLeaves { leaves: usize, depth: usize },
     #[error("generalized index {gindex} does not name a field of {container}")]
-    UnknownGindex { gindex: u64, container: &'static str },
+    UnknownGindex {
+        gindex: u64,
+        container: &'static str,
+    },
 }
 
 /// Root of the all-zero subtree of each height: `ZERO_HASHES[h]`.
@@ -76,9 +79,8 @@ impl MerkleProof {
 }
 
 /// Proof for `leaves[index]` in a tree of the given depth, padded with zero subtrees.
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
-// `index < 2^depth` and `leaves.len() <= 2^depth` are checked; every layer index below is then
-// within the layer's length or handled by the zero-subtree fallback.
+#[allow(clippy::arithmetic_side_effects)]
+// `depth < 64` and `index < 2^depth` are checked, so the shifts cannot overflow.
 pub fn merkle_proof_of_leaves(
     leaves: &[Hash256],
     depth: usize,
@@ -88,22 +90,23 @@ pub fn merkle_proof_of_leaves(
         return Err(MerkleError::IndexOutOfRange { index, depth });
     }
     if leaves.len() as u64 > (1u64 << depth) {
-        return Err(MerkleError::TooManyLeaves { leaves: leaves.len(), depth });
+        return Err(MerkleError::TooManyLeaves {
+            leaves: leaves.len(),
+            depth,
+        });
     }
     let mut branch = Vec::with_capacity(depth);
     let mut layer: Vec<Hash256> = leaves.to_vec();
     let mut position = index as usize;
     for height in 0..depth {
         let sibling = position ^ 1;
-        branch.push(layer.get(sibling).copied().unwrap_or_else(|| zero_hash(height)));
-        let zero = zero_hash(height);
-        layer = layer
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).copied().unwrap_or(zero);
-                Hash256::from(hash32_concat(pair[0].as_slice(), right.as_slice()))
-            })
-            .collect();
+        branch.push(
+            layer
+                .get(sibling)
+                .copied()
+                .unwrap_or_else(|| zero_hash(height)),
+        );
+        layer = parent_layer(&layer, height);
         position /= 2;
     }
     Ok(MerkleProof { branch, index })
@@ -119,7 +122,11 @@ pub fn container_field_proof(
     field_roots: &[Hash256],
     field_index: usize,
 ) -> Result<MerkleProof, MerkleError> {
-    merkle_proof_of_leaves(field_roots, tree_depth(field_roots.len()), field_index as u64)
+    merkle_proof_of_leaves(
+        field_roots,
+        tree_depth(field_roots.len()),
+        field_index as u64,
+    )
 }
 
 /// Proof of element `index` of an SSZ list of composite items (one chunk per item) with the
@@ -134,25 +141,28 @@ pub fn list_element_proof<T: TreeHash>(
     let mut length_chunk = [0u8; 32];
     length_chunk[..8].copy_from_slice(&(items.len() as u64).to_le_bytes());
     // The data root is the left child of the list root; the length is its sibling.
-    Ok(in_data.then(MerkleProof { branch: vec![Hash256::from(length_chunk)], index: 0 }))
+    Ok(in_data.then(MerkleProof {
+        branch: vec![Hash256::from(length_chunk)],
+        index: 0,
+    }))
 }
 
 /// Root of a container from its field roots (for checking field-root listings).
 pub fn merkleize_field_roots(field_roots: &[Hash256]) -> Hash256 {
-    let depth = tree_depth(field_roots.len());
-    let mut layer: Vec<Hash256> = field_roots.to_vec();
-    for height in 0..depth {
-        let zero = zero_hash(height);
-        layer = layer
-            .chunks(2)
-            .map(|pair| {
-                let left = pair.first().copied().unwrap_or(zero);
-                let right = pair.get(1).copied().unwrap_or(zero);
-                Hash256::from(hash32_concat(left.as_slice(), right.as_slice()))
-            })
-            .collect();
-    }
-    layer.first().copied().unwrap_or(Hash256::ZERO)
+    merkleize_leaves(field_roots, tree_depth(field_roots.len()))
+}
+
+/// One layer up: pairs hashed, an odd last node paired with the zero subtree of its height.
+fn parent_layer(layer: &[Hash256], height: usize) -> Vec<Hash256> {
+    let zero = zero_hash(height);
+    layer
+        .chunks(2)
+        .map(|pair| {
+            let left = pair.first().copied().unwrap_or(zero);
+            let right = pair.get(1).copied().unwrap_or(zero);
+            Hash256::from(hash32_concat(left.as_slice(), right.as_slice()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -166,8 +176,20 @@ mod tests {
         let root = merkleize_field_roots(&leaves);
         for i in 0..leaves.len() {
             let proof = container_field_proof(&leaves, i).unwrap();
-            assert!(is_valid_merkle_branch(leaves[i], &proof.branch, 4, i as u64, root));
-            assert!(!is_valid_merkle_branch(leaves[i], &proof.branch, 4, (i as u64) ^ 1, root));
+            assert!(is_valid_merkle_branch(
+                leaves[i],
+                &proof.branch,
+                4,
+                i as u64,
+                root
+            ));
+            assert!(!is_valid_merkle_branch(
+                leaves[i],
+                &proof.branch,
+                4,
+                (i as u64) ^ 1,
+                root
+            ));
         }
     }
 }
@@ -205,11 +227,17 @@ pub fn compute_merkle_proof(
     gindex: u64,
 ) -> Result<(Hash256, Vec<Hash256>), MerkleError> {
     if gindex == 0 {
-        return Err(MerkleError::UnknownGindex { gindex, container: object.name() });
+        return Err(MerkleError::UnknownGindex {
+            gindex,
+            container: object.name(),
+        });
     }
     let depth = 63usize.saturating_sub(gindex.leading_zeros() as usize);
     // Path bits from the root down.
-    let path: Vec<bool> = (0..depth).rev().map(|bit| (gindex >> bit) & 1 == 1).collect();
+    let path: Vec<bool> = (0..depth)
+        .rev()
+        .map(|bit| (gindex >> bit) & 1 == 1)
+        .collect();
     proof_along(object, &path, gindex)
 }
 
@@ -218,7 +246,10 @@ fn proof_along(
     path: &[bool],
     gindex: u64,
 ) -> Result<(Hash256, Vec<Hash256>), MerkleError> {
-    let unknown = || MerkleError::UnknownGindex { gindex, container: object.name() };
+    let unknown = || MerkleError::UnknownGindex {
+        gindex,
+        container: object.name(),
+    };
     let leaves = object.leaves();
     let depth = object.leaves_depth();
     let data_root = || merkleize_leaves(&leaves, depth);
@@ -234,7 +265,9 @@ fn proof_along(
         return Err(unknown());
     }
     let (here, below) = path.split_at(depth);
-    let index = here.iter().fold(0u64, |acc, &bit| (acc << 1) | u64::from(bit));
+    let index = here
+        .iter()
+        .fold(0u64, |acc, &bit| (acc << 1) | u64::from(bit));
     let in_tree = merkle_proof_of_leaves(&leaves, depth, index)?;
     let (leaf, mut branch) = if below.is_empty() {
         let leaf = leaves.get(index as usize).copied().unwrap_or(Hash256::ZERO);
@@ -252,18 +285,10 @@ fn proof_along(
 pub fn merkleize_leaves(leaves: &[Hash256], depth: usize) -> Hash256 {
     let mut layer: Vec<Hash256> = leaves.to_vec();
     for height in 0..depth {
-        let zero = zero_hash(height);
         if layer.is_empty() {
-            layer.push(zero);
+            return zero_hash(depth);
         }
-        layer = layer
-            .chunks(2)
-            .map(|pair| {
-                let left = pair.first().copied().unwrap_or(zero);
-                let right = pair.get(1).copied().unwrap_or(zero);
-                Hash256::from(hash32_concat(left.as_slice(), right.as_slice()))
-            })
-            .collect();
+        layer = parent_layer(&layer, height);
     }
     layer.first().copied().unwrap_or(zero_hash(depth))
 }
@@ -299,7 +324,9 @@ impl Merkleized for keel_types::phase0::Checkpoint {
     }
 }
 
-impl<N: keel_types::typenum::Unsigned> Merkleized for keel_types::ssz_types::VariableList<keel_types::KzgCommitment, N> {
+impl<N: keel_types::typenum::Unsigned> Merkleized
+    for keel_types::ssz_types::VariableList<keel_types::KzgCommitment, N>
+{
     fn leaves(&self) -> Vec<Hash256> {
         self.iter().map(TreeHash::tree_hash_root).collect()
     }
@@ -347,8 +374,16 @@ macro_rules! electra_state_fields {
         );
     };
 }
-electra_state_fields!(merkleized_container, keel_types::electra::BeaconState<P>, []);
-electra_state_fields!(merkleized_container, keel_types::fulu::BeaconState<P>, [proposer_lookahead]);
+electra_state_fields!(
+    merkleized_container,
+    keel_types::electra::BeaconState<P>,
+    []
+);
+electra_state_fields!(
+    merkleized_container,
+    keel_types::fulu::BeaconState<P>,
+    [proposer_lookahead]
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -358,7 +393,10 @@ mod container_tests {
 
     fn check<T: Merkleized + TreeHash>(value: &T) {
         let leaves = value.leaves();
-        assert_eq!(merkleize_leaves(&leaves, tree_depth(leaves.len())), value.tree_hash_root());
+        assert_eq!(
+            merkleize_leaves(&leaves, tree_depth(leaves.len())),
+            value.tree_hash_root()
+        );
     }
 
     #[test]
@@ -375,6 +413,12 @@ mod container_tests {
         let gindex = ((16 + 11) * 2) << 12;
         let (leaf, branch) = compute_merkle_proof(&body, gindex).unwrap();
         assert_eq!(branch.len(), 17);
-        assert!(is_valid_merkle_branch(leaf, &branch, 17, gindex - (1 << 17), body.tree_hash_root()));
+        assert!(is_valid_merkle_branch(
+            leaf,
+            &branch,
+            17,
+            gindex - (1 << 17),
+            body.tree_hash_root()
+        ));
     }
 }

@@ -31,7 +31,9 @@ fn pivot(seed: &Hash256, round: u8, index_count: u64) -> u64 {
     let mut first8 = [0u8; 8];
     first8.copy_from_slice(&digest[..8]);
     // Callers guarantee index_count > 0.
-    u64::from_le_bytes(first8).checked_rem(index_count).unwrap_or(0)
+    u64::from_le_bytes(first8)
+        .checked_rem(index_count)
+        .unwrap_or(0)
 }
 
 /// The hash whose bits decide the swaps for positions `256 * bucket .. 256 * (bucket + 1)`.
@@ -45,7 +47,10 @@ fn source(seed: &Hash256, round: u8, bucket: u32) -> [u8; 32] {
 
 fn bit_at(source: &[u8; 32], position: u64) -> bool {
     // (position % 256) / 8 < 32: the lookup cannot miss, and the compiler drops the check.
-    let byte = source.get(((position % 256) / 8) as usize).copied().unwrap_or(0);
+    let byte = source
+        .get(((position % 256) / 8) as usize)
+        .copied()
+        .unwrap_or(0);
     (byte >> (position % 8)) & 1 == 1
 }
 
@@ -88,7 +93,10 @@ pub fn compute_shuffled_index(
     rounds: u8,
 ) -> Result<u64, ShufflingError> {
     if index >= index_count {
-        return Err(ShufflingError::IndexOutOfRange { index, count: index_count });
+        return Err(ShufflingError::IndexOutOfRange {
+            index,
+            count: index_count,
+        });
     }
     if index_count > 1 << 32 {
         return Err(ShufflingError::ListTooLong { count: index_count });
@@ -113,7 +121,11 @@ pub fn compute_shuffled_index(
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 // n ≤ 2^32 (checked); every position used is < n, so `swap` and the bucket cast are in range and
 // `pivot + n - i` cannot overflow a u64.
-pub fn shuffle_list<T: Copy>(list: &mut [T], seed: &Hash256, rounds: u8) -> Result<(), ShufflingError> {
+pub fn shuffle_list<T: Copy>(
+    list: &mut [T],
+    seed: &Hash256,
+    rounds: u8,
+) -> Result<(), ShufflingError> {
     let n = list.len() as u64;
     if n > 1 << 32 {
         return Err(ShufflingError::ListTooLong { count: n });
@@ -131,7 +143,11 @@ pub fn shuffle_list<T: Copy>(list: &mut [T], seed: &Hash256, rounds: u8) -> Resu
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

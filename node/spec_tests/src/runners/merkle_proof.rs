@@ -58,8 +58,11 @@ fn check<T: Decode + TreeHash + Merkleized>(case: &Case) -> CaseResult {
         T::from_ssz_bytes(&bytes).map_err(|e| CaseError::Mismatch(format!("decoding: {e:?}")))?;
     let expected: Proof = case.read_yaml("proof.yaml")?;
     let expected_leaf = hash(&expected.leaf)?;
-    let expected_branch =
-        expected.branch.iter().map(|b| hash(b)).collect::<Result<Vec<_>, _>>()?;
+    let expected_branch = expected
+        .branch
+        .iter()
+        .map(|b| hash(b))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let (leaf, branch) = compute_merkle_proof(&object, expected.leaf_index)
         .map_err(|e| CaseError::Mismatch(format!("compute_merkle_proof: {e}")))?;
@@ -69,7 +72,13 @@ fn check<T: Decode + TreeHash + Merkleized>(case: &Case) -> CaseResult {
     let depth = branch.len();
     let index = expected.leaf_index ^ (1u64 << depth);
     ensure!(
-        is_valid_merkle_branch(expected_leaf, &expected_branch, depth, index, object.tree_hash_root()),
+        is_valid_merkle_branch(
+            expected_leaf,
+            &expected_branch,
+            depth,
+            index,
+            object.tree_hash_root()
+        ),
         "the vector's branch does not verify against the object's root"
     );
     Ok(Outcome::Pass)

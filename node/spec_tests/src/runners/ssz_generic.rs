@@ -10,14 +10,14 @@ use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
 use crate::{ensure, ensure_eq};
 
 use alloy_primitives::{U128 as Uint128, U256 as Uint256};
-use ssz::{Decode, Encode};
-use ssz_types::typenum::*;
-use ssz_types::typenum::operator_aliases::{Add1, Sum};
-use ssz_types::{BitList, BitVector, FixedVector, VariableList};
-use tree_hash::TreeHash;
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
+use ssz::{Decode, Encode};
 use ssz_derive::{Decode, Encode};
+use ssz_types::typenum::operator_aliases::{Add1, Sum};
+use ssz_types::typenum::*;
+use ssz_types::{BitList, BitVector, FixedVector, VariableList};
+use tree_hash::TreeHash;
 use tree_hash_derive::TreeHash;
 
 pub fn handler(_preset: &str, _fork: &str, handler: &str) -> Option<HandlerFn> {
@@ -108,7 +108,11 @@ macro_rules! test_container {
 
 test_container!(SingleFieldTestStruct { A: u8 });
 test_container!(SmallTestStruct { A: u16, B: u16 });
-test_container!(FixedTestStruct { A: u8, B: u64, C: u32 });
+test_container!(FixedTestStruct {
+    A: u8,
+    B: u64,
+    C: u32
+});
 test_container!(VarTestStruct { A: u16, B: VariableList<u16, U1024>, C: u8 });
 test_container!(ComplexTestStruct {
     A: u16,
@@ -185,7 +189,10 @@ where
                 .map_err(|e| CaseError::Mismatch(format!("valid bytes failed to decode: {e:?}")))?;
             let expected_value: Value = case.read_yaml("value.yaml")?;
             ensure_eq!(value.to_yaml(), expected_value, "decoded value");
-            ensure!(value.as_ssz_bytes() == bytes, "re-encoding differs from serialized");
+            ensure!(
+                value.as_ssz_bytes() == bytes,
+                "re-encoding differs from serialized"
+            );
             let meta: Meta = case.read_yaml("meta.yaml")?;
             let root = format!("{:?}", value.tree_hash_root());
             ensure_eq!(root, meta.root, "hash_tree_root");
@@ -198,7 +205,9 @@ where
 
 fn check_invalid<T: Decode + std::fmt::Debug>(bytes: &[u8]) -> CaseResult {
     match T::from_ssz_bytes(bytes) {
-        Ok(value) => Err(CaseError::Mismatch(format!("invalid bytes decoded to {value:?}"))),
+        Ok(value) => Err(CaseError::Mismatch(format!(
+            "invalid bytes decoded to {value:?}"
+        ))),
         Err(_) => Ok(Outcome::Pass),
     }
 }
@@ -206,7 +215,10 @@ fn check_invalid<T: Decode + std::fmt::Debug>(bytes: &[u8]) -> CaseResult {
 /// For type declarations that are themselves invalid (a 0-length vector): the spec counts
 /// rejecting the type as rejecting the data, so such cases pass only in the `invalid` suite.
 fn invalid_type(case: &Case, what: &str) -> CaseResult {
-    ensure!(case.suite == "invalid", "{what} is not a valid SSZ type but the case is valid");
+    ensure!(
+        case.suite == "invalid",
+        "{what} is not a valid SSZ type but the case is valid"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -306,7 +318,10 @@ macro_rules! bits_by_length {
 
 fn run_bitvector(case: &Case) -> CaseResult {
     let parts = name_parts(case, "bitvec_")?;
-    let len: usize = parts.first().and_then(|l| l.parse().ok()).ok_or_else(|| unknown_name(case))?;
+    let len: usize = parts
+        .first()
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| unknown_name(case))?;
     if len == 0 {
         return invalid_type(case, "a 0-length bitvector");
     }
@@ -315,8 +330,10 @@ fn run_bitvector(case: &Case) -> CaseResult {
 
 fn run_bitlist(case: &Case) -> CaseResult {
     let parts = name_parts(case, "bitlist_")?;
-    let limit: usize =
-        parts.first().and_then(|l| l.parse().ok()).ok_or_else(|| unknown_name(case))?;
+    let limit: usize = parts
+        .first()
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| unknown_name(case))?;
     bits_by_length!(case, limit, BitList)
 }
 
@@ -330,7 +347,10 @@ fn run_containers(case: &Case) -> CaseResult {
         "ComplexTestStruct" => check::<ComplexTestStruct>(case),
         "BitsStruct" => check::<BitsStruct>(case),
         "ProgressiveBitsStruct" => {
-            ensure!(case.suite == "invalid", "valid ProgressiveBitsStruct cases need merkleization of progressive bitlists");
+            ensure!(
+                case.suite == "invalid",
+                "valid ProgressiveBitsStruct cases need merkleization of progressive bitlists"
+            );
             check_invalid::<ProgressiveBitsStruct>(&case.read_ssz_snappy("serialized")?)
         }
         _ => Err(unknown_name(case)),

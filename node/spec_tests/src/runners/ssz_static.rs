@@ -47,8 +47,15 @@ fn check<T: Encode + Decode + TreeHash>(case: &Case) -> CaseResult {
     let bytes = case.read_ssz_snappy("serialized")?;
     let value = T::from_ssz_bytes(&bytes)
         .map_err(|e| CaseError::Mismatch(format!("decoding failed: {e:?}")))?;
-    ensure!(value.as_ssz_bytes() == bytes, "re-encoding differs from serialized");
+    ensure!(
+        value.as_ssz_bytes() == bytes,
+        "re-encoding differs from serialized"
+    );
     let roots: Roots = case.read_yaml("roots.yaml")?;
-    ensure_eq!(format!("{:?}", value.tree_hash_root()), roots.root, "hash_tree_root");
+    ensure_eq!(
+        format!("{:?}", value.tree_hash_root()),
+        roots.root,
+        "hash_tree_root"
+    );
     Ok(Outcome::Pass)
 }
