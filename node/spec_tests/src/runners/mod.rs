@@ -6,8 +6,13 @@
 use crate::case::HandlerFn;
 
 pub mod bls;
+pub mod epoch_processing;
+pub mod fork;
 pub mod kzg;
 pub mod merkle_proof;
+pub mod operations;
+pub mod sanity;
+pub mod sanity_blocks;
 pub mod shuffling;
 pub mod ssz_static;
 // Test containers keep the field names of the spec's generators (`A`, `B`, ...).
@@ -31,6 +36,10 @@ pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
         "merkle_proof" | "light_client" => merkle_proof::handler(preset, fork, handler),
         "bls" => bls::handler(preset, fork, handler),
         "kzg" => kzg::handler(preset, fork, handler),
+        "epoch_processing" => epoch_processing::handler(preset, fork, handler),
+        "sanity" => sanity::handler(preset, fork, handler),
+        "operations" => operations::handler(preset, fork, handler),
+        "fork" => fork::handler(preset, fork, handler),
         _ => return Lookup::Unknown(format!("runner `{runner}` is not implemented")),
     };
     match found {
