@@ -3,7 +3,7 @@
 CARGO ?= cargo
 SPEC_TESTS_DIR ?= $(if $(CONSENSUS_SPEC_TESTS_DIR),$(CONSENSUS_SPEC_TESTS_DIR),../shared/spec-tests)
 
-.PHONY: all build test unit-test spec-test bench fmt clippy lint run clean-cache
+.PHONY: all build test unit-test spec-test bench fmt clippy lint run
 
 all: build
 
@@ -31,3 +31,10 @@ clippy:
 
 lint: clippy
 	$(CARGO) fmt --all --check
+
+## The runnable node (`keel dev`) is not built yet: say so plainly rather than start something
+## that is not a beacon node.
+run:
+	@echo "make run: the keel binary (keel dev: a local Fulu devnet) is not implemented yet;" >&2
+	@echo "          see README.md for what works today (make test, make spec-test, make bench)." >&2
+	@exit 2

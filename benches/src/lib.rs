@@ -206,3 +206,51 @@ pub fn mainnet_fulu_block() -> SignedBeaconBlock<Mainnet> {
         signature: SignatureBytes(fill.bytes::<96>()),
     }
 }
+
+/// Where generated fixtures are cached between runs (outside git): `$KEEL_FIXTURE_DIR`, or
+/// `target/keel-fixtures` in the workspace.
+pub fn fixture_dir() -> std::path::PathBuf {
+    std::env::var_os("KEEL_FIXTURE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/keel-fixtures")
+        })
+}
+
+/// The compressed public keys of interop validators `0..n`, derived in parallel and cached on
+/// disk: deriving a million keys takes tens of seconds, reading them back a fraction of one.
+pub fn interop_pubkeys(n: usize) -> Vec<PublicKeyBytes> {
+    use rayon::prelude::*;
+    let path = fixture_dir().join(format!("interop-pubkeys-{n}.bin"));
+    if let Ok(bytes) = std::fs::read(&path)
+        && bytes.len() == n * 48
+    {
+        return bytes
+            .chunks_exact(48)
+            .map(|c| PublicKeyBytes(c.try_into().expect("48-byte chunk")))
+            .collect();
+    }
+    let started = std::time::Instant::now();
+    let keys: Vec<PublicKeyBytes> = (0..n as u64)
+        .into_par_iter()
+        .map(|i| {
+            keel_crypto::bls::interop_secret_key(i)
+                .expect("interop key")
+                .public_key()
+                .to_bytes()
+        })
+        .collect();
+    eprintln!(
+        "derived {n} interop public keys in {:.1} s; caching them in {}",
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let bytes: Vec<u8> = keys.iter().flat_map(|k| k.0).collect();
+    if let Err(e) = std::fs::write(&path, bytes) {
+        eprintln!("could not cache interop keys at {}: {e}", path.display());
+    }
+    keys
+}

@@ -24,6 +24,9 @@ struct Args {
     /// Only this handler.
     #[arg(long)]
     handler: Option<String>,
+    /// Only cases whose path contains this text.
+    #[arg(long)]
+    case: Option<String>,
     /// Where to write the list of skipped cases with their reasons.
     #[arg(long, default_value = "target/spec-tests-skipped.txt")]
     skips_file: PathBuf,
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         fork: args.fork,
         runner: args.runner,
         handler: args.handler,
+        case: args.case,
     };
     let cases = match walk::discover(&root, &filter) {
         Ok(cases) => cases,

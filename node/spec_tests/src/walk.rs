@@ -15,6 +15,8 @@ pub struct Filter {
     pub fork: Option<String>,
     pub runner: Option<String>,
     pub handler: Option<String>,
+    /// A substring of the case's path (`preset/fork/runner/handler/suite/case`).
+    pub case: Option<String>,
 }
 
 impl Filter {
@@ -24,6 +26,10 @@ impl Filter {
             && ok(&self.fork, &case.fork)
             && ok(&self.runner, &case.runner)
             && ok(&self.handler, &case.handler)
+            && self
+                .case
+                .as_deref()
+                .is_none_or(|c| case.display_path().contains(c))
     }
 }
 
@@ -113,6 +119,9 @@ pub fn run_case(case: &Case) -> Verdict {
         Lookup::Run(f) => f,
         Lookup::Unknown(reason) => return Verdict::Skipped(reason),
     };
+    if let Err(e) = check_meta(case) {
+        return Verdict::Failed(e.to_string());
+    }
     match catch_unwind(AssertUnwindSafe(|| handler(case))) {
         Ok(Ok(Outcome::Pass)) => Verdict::Passed,
         Ok(Ok(Outcome::Skip(reason))) => Verdict::Skipped(reason),
@@ -126,6 +135,23 @@ pub fn run_case(case: &Case) -> Verdict {
                 .unwrap_or_else(|| "non-string panic".into());
             Verdict::Failed(format!("panicked: {msg}"))
         }
+    }
+}
+
+/// Every case's `meta.yaml`, where present, must be a well-formed mapping and any
+/// `bls_setting` one of the format's values (0 optional, 1 required, 2 ignored): handlers that
+/// depend on it read it themselves, but a damaged file fails the case whichever handler runs.
+fn check_meta(case: &Case) -> Result<(), CaseError> {
+    if !case.exists("meta.yaml") {
+        return Ok(());
+    }
+    let meta: serde_yaml::Mapping = case.read_yaml("meta.yaml")?;
+    match meta.get("bls_setting") {
+        None => Ok(()),
+        Some(v) if matches!(v.as_u64(), Some(0..=2)) => Ok(()),
+        Some(v) => Err(CaseError::Mismatch(format!(
+            "meta.yaml: bad bls_setting {v:?}"
+        ))),
     }
 }
 
