@@ -60,6 +60,10 @@ impl DecodeError {
     }
 }
 
+/// What decoding one message yields: the message (or why not) and its gossip message-id, which
+/// gossipsub needs to report the verdict either way.
+pub type DecodeOutcome<P> = (Result<Decoded<P>, DecodeError>, [u8; 20]);
+
 /// The spec's `max_compressed_len`: snappy's worst case for `n` input bytes.
 pub fn max_compressed_len(n: u64) -> u64 {
     n.saturating_add(n / 6).saturating_add(32)
@@ -104,7 +108,7 @@ impl<P: Preset> GossipDecoder<P> {
 
     /// Decodes one message. The message-id is computed even when decoding fails later, as
     /// gossipsub needs it to report the verdict.
-    pub fn decode(&self, raw: &RawMessage) -> (Result<Decoded<P>, DecodeError>, [u8; 20]) {
+    pub fn decode(&self, raw: &RawMessage) -> DecodeOutcome<P> {
         let decompressed = self.decompress(&raw.data);
         let message_id = self.message_id(&raw.topic, decompressed.as_deref().ok(), &raw.data);
         let result = decompressed.and_then(|bytes| {
@@ -124,10 +128,7 @@ impl<P: Preset> GossipDecoder<P> {
     }
 
     /// Decodes a batch on the current rayon pool, keeping the input order.
-    pub fn decode_batch(
-        &self,
-        raws: &[RawMessage],
-    ) -> Vec<(Result<Decoded<P>, DecodeError>, [u8; 20])> {
+    pub fn decode_batch(&self, raws: &[RawMessage]) -> Vec<DecodeOutcome<P>> {
         raws.par_iter().map(|raw| self.decode(raw)).collect()
     }
 
