@@ -183,8 +183,10 @@ fn batches_keep_their_order() {
     let decoder = GossipDecoder::<Minimal>::new(&chain.0, chain.1);
     let raws: Vec<RawMessage> = (0..64u64)
         .map(|i| {
-            let mut att = electra::SingleAttestation::default();
-            att.attester_index = i;
+            let att = electra::SingleAttestation {
+                attester_index: i,
+                ..Default::default()
+            };
             raw(
                 topic(&chain, "beacon_attestation_1"),
                 snappy(&att.as_ssz_bytes()),
