@@ -19,6 +19,8 @@
 //!   `(epoch, seed)`, so that they cannot disagree with the state).
 //! - [`epoch`]: `process_epoch` and each of its sub-steps; [`slot`]: `process_slots`,
 //!   `process_slot`.
+//! - [`transition_across_forks`]: `process_slots` and `state_transition` across a fork
+//!   boundary (upgrading the state at the fork's first slot).
 //! - [`shuffling`], [`merkle`]: swap-or-not shuffling and Merkle proofs.
 //!
 //! Arithmetic on input-derived values is checked; indexing goes through `get`. Where a hot loop
@@ -48,6 +50,7 @@ pub mod shuffling;
 pub mod signature_sets;
 pub mod slot;
 pub mod state;
+pub mod transition_across_forks;
 pub mod upgrade;
 
 pub use cache::{Caches, CommitteeCache};

@@ -11,10 +11,12 @@ pub mod fork;
 pub mod kzg;
 pub mod merkle_proof;
 pub mod operations;
+pub mod rewards;
 pub mod sanity;
 pub mod sanity_blocks;
 pub mod shuffling;
 pub mod ssz_static;
+pub mod transition;
 // Test containers keep the field names of the spec's generators (`A`, `B`, ...).
 #[allow(non_snake_case)]
 pub mod ssz_generic;
@@ -40,6 +42,11 @@ pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
         "sanity" => sanity::handler(preset, fork, handler),
         "operations" => operations::handler(preset, fork, handler),
         "fork" => fork::handler(preset, fork, handler),
+        "rewards" => rewards::handler(preset, fork, handler),
+        // `finality/finality` and `random/random` have the `sanity/blocks` format.
+        "finality" | "random" if handler == runner => sanity_blocks::handler(preset, fork),
+        "finality" | "random" => None,
+        "transition" => transition::handler(preset, fork, handler),
         _ => return Lookup::Unknown(format!("runner `{runner}` is not implemented")),
     };
     match found {

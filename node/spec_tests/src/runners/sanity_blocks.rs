@@ -1,5 +1,6 @@
 //! `sanity/blocks`: `state_transition(state, block)` for each `blocks_<i>` in turn from `pre`,
 //! compared with `post` (absent: some block must be rejected), for Electra and Fulu.
+//! `finality/finality` and `random/random` have the same format and run here too.
 //!
 //! Every case runs twice, with each block's signatures verified one by one (`Verify`) and in
 //! one batch per block (`Batch`); caches (committees, pubkeys) are kept across the case's
