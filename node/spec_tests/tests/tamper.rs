@@ -1,6 +1,9 @@
 //! A vector altered by one byte must make its case fail: for every (preset, fork, runner, handler)
 //! in the vector tree, the first cases that pass are copied, one file at a time has one byte
-//! changed, and the case must then fail. This guards against handlers that cannot fail. Cases
+//! changed, and the case must then fail. This guards against handlers that cannot fail.
+//!
+//! Every file of the pure-function runners (SSZ, BLS, KZG, shuffling, Merkle proofs) is altered;
+//! for transition runners, the expected results and metadata (see `guards_the_result`). Cases
 //! that expect a rejection are left out: an altered invalid input is usually still invalid.
 
 use keel_spec_tests::Case;
@@ -23,22 +26,31 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Changes one byte. In a YAML file, the last byte that is not white space (the file keeps its
-/// shape, the value changes); in an SSZ file, the middle byte: the tail of a state can be a field
-/// that the operation under test overwrites (`latest_execution_payload_header` in
-/// `execution_payload` cases), so a change there is not always visible in the result.
+/// Changes one byte of what the file says. In a YAML file, the last byte that is not white space
+/// (the file keeps its shape, the value changes). In an `.ssz_snappy` file, the middle byte of
+/// the SSZ inside: altering the compressed bytes could leave the content the same (a snappy copy
+/// of a run of zeros decodes to zeros from many offsets).
 fn alter_one_byte(path: &Path) -> std::io::Result<()> {
-    let mut bytes = std::fs::read(path)?;
-    let is_yaml = path.extension().is_some_and(|e| e == "yaml");
-    let position = if is_yaml {
-        bytes.iter().rposition(|b| !b.is_ascii_whitespace())
+    let bytes = std::fs::read(path)?;
+    let name = path.to_string_lossy();
+    let altered = if name.ends_with(".ssz_snappy") {
+        let mut ssz = snap::raw::Decoder::new()
+            .decompress_vec(&bytes)
+            .map_err(std::io::Error::other)?;
+        if let Some(middle) = ssz.len().checked_div(2).filter(|_| !ssz.is_empty()) {
+            ssz[middle] ^= 0x01;
+        }
+        snap::raw::Encoder::new()
+            .compress_vec(&ssz)
+            .map_err(std::io::Error::other)?
     } else {
-        (!bytes.is_empty()).then_some(bytes.len() / 2)
+        let mut bytes = bytes;
+        if let Some(pos) = bytes.iter().rposition(|b| !b.is_ascii_whitespace()) {
+            bytes[pos] ^= 0x01;
+        }
+        bytes
     };
-    if let Some(pos) = position {
-        bytes[pos] ^= 0x01;
-    }
-    std::fs::write(path, bytes)
+    std::fs::write(path, altered)
 }
 
 fn files_of(dir: &Path) -> Vec<String> {
@@ -52,6 +64,28 @@ fn files_of(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// Runners that apply a transition to an input state: a processing step may overwrite or ignore
+/// parts of its inputs (an epoch step resets `eth1_data_votes`, `withdrawals` looks only at a
+/// payload's withdrawals), so one changed input byte need not show in the result. What every
+/// such case must guard is its expected result and its metadata.
+const TRANSITION_RUNNERS: &[&str] = &[
+    "operations",
+    "epoch_processing",
+    "sanity",
+    "finality",
+    "random",
+    "transition",
+    "rewards",
+    "fork",
+];
+
+fn guards_the_result(case: &Case, file: &str) -> bool {
+    if !TRANSITION_RUNNERS.contains(&case.runner.as_str()) {
+        return true;
+    }
+    file == "post.ssz_snappy" || file == "meta.yaml" || file.ends_with("_deltas.ssz_snappy")
 }
 
 #[test]
@@ -79,19 +113,15 @@ fn altering_one_byte_fails_the_case() {
             // Cases that expect a rejection (an `invalid` suite, or a `pre` state without a
             // `post`) may stay rejected when altered; only cases with an expected result count.
             .filter(|c| c.suite != "invalid")
-            .filter(|c| !c.exists("pre.ssz_snappy") || c.exists("post.ssz_snappy"))
+            // (`rewards` cases have no `post`: their expected results are the deltas files.)
+            .filter(|c| {
+                !c.exists("pre.ssz_snappy") || c.exists("post.ssz_snappy") || c.runner == "rewards"
+            })
             .filter(|c| matches!(walk::run_case(c), Verdict::Passed))
             .take(CASES_PER_HANDLER);
         for case in passing {
             for file in files_of(&case.path) {
-                // An operation may ignore parts of its input (a payload's transactions in
-                // `withdrawals`, a request for an unknown key), so a change there need not show
-                // in the result; the states and the metadata are what every case must guard.
-                let state_file = matches!(
-                    file.as_str(),
-                    "pre.ssz_snappy" | "post.ssz_snappy" | "meta.yaml"
-                );
-                if case.runner == "operations" && !state_file {
+                if !guards_the_result(&case, &file) {
                     continue;
                 }
                 let copy = scratch.join(format!("case-{checked}"));
