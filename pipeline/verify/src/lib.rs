@@ -1,0 +1,9 @@
+//! The verify stage: everything between a decoded message and the core's queues.
+//!
+//! Owns: gossip validation against the latest snapshot (arriving with the core) and BLS
+//! batching ([`bls_batch`]): many messages' signature sets checked together, same-message
+//! groups for the price of about one verification, and bisection so that one bad signature
+//! never condemns the good messages batched with it.
+//! Must not: mutate consensus state or wait on the writer.
+
+pub mod bls_batch;
