@@ -8,6 +8,7 @@ use crate::case::HandlerFn;
 pub mod bls;
 pub mod epoch_processing;
 pub mod fork;
+pub mod fork_choice;
 pub mod kzg;
 pub mod merkle_proof;
 pub mod operations;
@@ -42,6 +43,7 @@ pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
         "sanity" => sanity::handler(preset, fork, handler),
         "operations" => operations::handler(preset, fork, handler),
         "fork" => fork::handler(preset, fork, handler),
+        "fork_choice" => fork_choice::handler(preset, fork, handler),
         "rewards" => rewards::handler(preset, fork, handler),
         // `finality/finality` and `random/random` have the `sanity/blocks` format.
         "finality" | "random" if handler == runner => sanity_blocks::handler(preset, fork),
