@@ -3,7 +3,7 @@
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
 use crate::ensure_eq;
-use keel_config::ChainConfig;
+use crate::runners::common::{config, read_ssz};
 use keel_state_transition::Caches;
 use keel_state_transition::upgrade::{upgrade_to_electra, upgrade_to_fulu};
 use keel_types::{Mainnet, Minimal, Preset, deneb, electra};
@@ -23,24 +23,8 @@ pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
     })
 }
 
-/// The chain config of the case's preset: fork versions come from it.
-pub fn config_for(preset: &str) -> Result<ChainConfig, CaseError> {
-    match preset {
-        "minimal" => Ok(ChainConfig::minimal()),
-        "mainnet" => Ok(ChainConfig::mainnet()),
-        other => Err(CaseError::Mismatch(format!(
-            "no chain config for preset {other}"
-        ))),
-    }
-}
-
-pub fn decode<T: Decode>(case: &Case, stem: &str) -> Result<T, CaseError> {
-    let bytes = case.read_ssz_snappy(stem)?;
-    T::from_ssz_bytes(&bytes).map_err(|e| CaseError::Mismatch(format!("decoding {stem}: {e:?}")))
-}
-
 fn check_post<T: Decode + TreeHash>(case: &Case, got: &T) -> CaseResult {
-    let expected: T = decode(case, "post")?;
+    let expected: T = read_ssz(case, "post")?;
     ensure_eq!(
         got.tree_hash_root(),
         expected.tree_hash_root(),
@@ -50,15 +34,15 @@ fn check_post<T: Decode + TreeHash>(case: &Case, got: &T) -> CaseResult {
 }
 
 fn to_electra<P: Preset>(case: &Case) -> CaseResult {
-    let pre: deneb::BeaconState<P> = decode(case, "pre")?;
-    let post = upgrade_to_electra(pre, &config_for(&case.preset)?)
+    let pre: deneb::BeaconState<P> = read_ssz(case, "pre")?;
+    let post = upgrade_to_electra(pre, config::<P>())
         .map_err(|e| CaseError::Mismatch(format!("upgrade_to_electra: {e}")))?;
     check_post(case, &post)
 }
 
 fn to_fulu<P: Preset>(case: &Case) -> CaseResult {
-    let pre: electra::BeaconState<P> = decode(case, "pre")?;
-    let post = upgrade_to_fulu(pre, &config_for(&case.preset)?, &mut Caches::new())
+    let pre: electra::BeaconState<P> = read_ssz(case, "pre")?;
+    let post = upgrade_to_fulu(pre, config::<P>(), &mut Caches::new())
         .map_err(|e| CaseError::Mismatch(format!("upgrade_to_fulu: {e}")))?;
     check_post(case, &post)
 }

@@ -32,8 +32,7 @@
 //! (threshold 0) and written out and read back after every step ([`Mode`]).
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome, parse_hex};
-use crate::runners::epoch_processing::config;
-use crate::runners::operations::decode;
+use crate::runners::common::{config, read_ssz};
 use keel_config::ChainConfig;
 use keel_crypto::kzg::Kzg;
 use keel_fork_choice::{
@@ -198,9 +197,8 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
     /// `get_forkchoice_store(anchor_state, anchor_block)`.
     fn new(case: &'c Case, mode: Mode) -> Result<Self, CaseError> {
         let config = config::<P>();
-        let mut anchor_state: S = decode("anchor_state", &case.read_ssz_snappy("anchor_state")?)?;
-        let anchor_block: electra::BeaconBlock<P> =
-            decode("anchor_block", &case.read_ssz_snappy("anchor_block")?)?;
+        let mut anchor_state: S = read_ssz(case, "anchor_state")?;
+        let anchor_block: electra::BeaconBlock<P> = read_ssz(case, "anchor_block")?;
         anchor_state
             .apply_pending_updates()
             .map_err(|e| mismatch(format!("anchor state: {e}")))?;
@@ -369,8 +367,7 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
     // ------------------------------------------------------------ blocks
 
     fn on_block(&mut self, stem: &str, step: &Step) -> StepResult {
-        let signed: electra::SignedBeaconBlock<P> =
-            decode(stem, &self.case.read_ssz_snappy(stem)?)?;
+        let signed: electra::SignedBeaconBlock<P> = read_ssz(self.case, stem)?;
         let block = &signed.message;
         let block_root = block.tree_hash_root();
         if format!("block_{block_root}") != *stem {
@@ -458,7 +455,7 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
         let blobs: Vec<deneb::Blob<P>> = match blobs {
             Some(stem) => {
                 let list: VariableList<deneb::Blob<P>, P::MaxBlobCommitmentsPerBlock> =
-                    decode(stem, &self.case.read_ssz_snappy(stem)?)?;
+                    read_ssz(self.case, stem)?;
                 if format!("blobs_{}", list.tree_hash_root()) != stem {
                     return Err(mismatch(format!("{stem} does not hold its blobs")));
                 }
@@ -494,8 +491,7 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
             return Ok(Err("not all required columns have been sampled".into()));
         }
         for stem in columns {
-            let sidecar: fulu::DataColumnSidecar<P> =
-                decode(stem, &self.case.read_ssz_snappy(stem)?)?;
+            let sidecar: fulu::DataColumnSidecar<P> = read_ssz(self.case, stem)?;
             if format!("column_{}", sidecar.tree_hash_root()) != *stem {
                 return Err(mismatch(format!("{stem} does not hold its sidecar")));
             }
@@ -548,7 +544,7 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
     // ------------------------------------------------------------ attestations, slashings
 
     fn on_attestation_file(&mut self, stem: &str) -> StepResult {
-        let attestation: electra::Attestation<P> = decode(stem, &self.case.read_ssz_snappy(stem)?)?;
+        let attestation: electra::Attestation<P> = read_ssz(self.case, stem)?;
         if format!("attestation_{}", attestation.tree_hash_root()) != stem {
             return Err(mismatch(format!("{stem} does not hold its attestation")));
         }
@@ -598,8 +594,7 @@ impl<'c, P: Preset, S: BlockState<P>, const FULU: bool> Runner<'c, P, S, FULU> {
     }
 
     fn on_attester_slashing_file(&mut self, stem: &str) -> StepResult {
-        let slashing: electra::AttesterSlashing<P> =
-            decode(stem, &self.case.read_ssz_snappy(stem)?)?;
+        let slashing: electra::AttesterSlashing<P> = read_ssz(self.case, stem)?;
         if format!("attester_slashing_{}", slashing.tree_hash_root()) != stem {
             return Err(mismatch(format!(
                 "{stem} does not hold its attester slashing"

@@ -6,6 +6,7 @@
 use crate::case::HandlerFn;
 
 pub mod bls;
+pub mod common;
 pub mod epoch_processing;
 pub mod fork;
 pub mod fork_choice;

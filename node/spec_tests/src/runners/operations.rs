@@ -10,7 +10,8 @@
 //! fail for the right reason.
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
-use crate::runners::epoch_processing::config;
+use crate::runners::common::{check, config, decode, read_ssz};
+use keel_state_transition::Caches;
 use keel_state_transition::block::attestation::process_attestation;
 use keel_state_transition::block::execution_payload::process_execution_payload;
 use keel_state_transition::block::header::process_block_header;
@@ -26,7 +27,6 @@ use keel_state_transition::block::withdrawals::process_withdrawals;
 use keel_state_transition::block::{BlockContext, BlockState, StaticExecutionEngine};
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_state_transition::signature_sets::SignatureMode;
-use keel_state_transition::{Caches, PostElectraState};
 use keel_types::ssz::Decode;
 use keel_types::{Mainnet, Minimal, Preset, electra, fulu};
 use serde::Deserialize;
@@ -192,13 +192,9 @@ fn handlers<P: Preset, S: BlockState<P>>(handler: &str, eth1_deposits: bool) -> 
     })
 }
 
-pub(crate) fn decode<T: Decode>(stem: &str, bytes: &[u8]) -> Result<T, CaseError> {
-    T::from_ssz_bytes(bytes).map_err(|e| CaseError::Mismatch(format!("decoding {stem}: {e:?}")))
-}
-
 fn run<P: Preset, S: BlockState<P>, O: Operation<P, S>>(case: &Case) -> CaseResult {
     let config = config::<P>();
-    let pre: S = decode("pre", &case.read_ssz_snappy("pre")?)?;
+    let pre: S = read_ssz(case, "pre")?;
     let input: O::Input = decode(O::INPUT, &case.read_ssz_snappy(O::INPUT)?)?;
     let post = case.read_ssz_snappy_opt("post")?;
     let meta: Meta = if case.exists("meta.yaml") {
@@ -228,47 +224,4 @@ fn run<P: Preset, S: BlockState<P>, O: Operation<P, S>>(case: &Case) -> CaseResu
         check(&format!("post ({mode:?})"), result, state, post.as_deref())?;
     }
     Ok(Outcome::Pass)
-}
-
-/// Compares the outcome with the expected state (`None`: processing must fail), naming the
-/// differing fields on a mismatch.
-pub(crate) fn check<P: Preset, S: PostElectraState<P>>(
-    what: &str,
-    result: Result<(), String>,
-    mut state: S,
-    expected: Option<&[u8]>,
-) -> Result<(), CaseError> {
-    match (result, expected) {
-        (Err(e), None) => {
-            if std::env::var_os("KEEL_DEBUG_OPS").is_some() {
-                eprintln!("{what}: {e}");
-            }
-            Ok(())
-        }
-        (Ok(()), None) => Err(CaseError::Mismatch(format!(
-            "{what}: expected processing to fail, it succeeded"
-        ))),
-        (Err(e), Some(_)) => Err(CaseError::Mismatch(format!(
-            "{what}: processing failed: {e}"
-        ))),
-        (Ok(()), Some(bytes)) => {
-            let mut expected: S = decode(what, bytes)?;
-            let mismatch = |e: keel_state_transition::Error| CaseError::Mismatch(e.to_string());
-            state.apply_pending_updates().map_err(mismatch)?;
-            if state.tree_hash_root() == expected.tree_hash_root() {
-                return Ok(());
-            }
-            let got = state.field_roots().map_err(mismatch)?;
-            let want = expected.field_roots().map_err(mismatch)?;
-            let differing: Vec<&str> = got
-                .iter()
-                .zip(&want)
-                .filter(|(g, w)| g.1 != w.1)
-                .map(|(g, _)| g.0)
-                .collect();
-            Err(CaseError::Mismatch(format!(
-                "{what}: state root mismatch; differing fields: {differing:?}"
-            )))
-        }
-    }
 }

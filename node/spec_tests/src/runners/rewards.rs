@@ -5,7 +5,7 @@
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
 use crate::ensure;
-use crate::runners::epoch_processing::{config, decode};
+use crate::runners::common::{config, read_ssz};
 use keel_config::constants::{
     TIMELY_HEAD_FLAG_INDEX, TIMELY_SOURCE_FLAG_INDEX, TIMELY_TARGET_FLAG_INDEX,
 };
@@ -41,7 +41,7 @@ pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
 
 fn run<P: Preset, S: PostElectraState<P>>(case: &Case) -> CaseResult {
     let config = config::<P>();
-    let state: S = decode("pre", &case.read_ssz_snappy("pre")?)?;
+    let state: S = read_ssz(case, "pre")?;
     ensure!(
         !case.exists("inclusion_delay_deltas.ssz_snappy"),
         "inclusion_delay_deltas is a phase 0 function, not defined from Altair on"
@@ -71,7 +71,7 @@ fn compare<P: Preset>(
     stem: &str,
     got: (Vec<Gwei>, Vec<Gwei>),
 ) -> Result<(), CaseError> {
-    let expected: Deltas<P> = decode(stem, &case.read_ssz_snappy(stem)?)?;
+    let expected: Deltas<P> = read_ssz(case, stem)?;
     for (what, got, want) in [
         ("rewards", &got.0, &expected.rewards[..]),
         ("penalties", &got.1, &expected.penalties[..]),

@@ -7,8 +7,7 @@
 //! blocks, as the node keeps them.
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
-use crate::runners::epoch_processing::config;
-use crate::runners::operations::{check, decode};
+use crate::runners::common::{check, config, decode, read_ssz};
 use keel_state_transition::Caches;
 use keel_state_transition::block::{
     BlockState, SignatureStrategy, StaticExecutionEngine, state_transition,
@@ -43,7 +42,7 @@ enum Mode {
 
 fn run<P: Preset, S: BlockState<P>>(case: &Case) -> CaseResult {
     let config = config::<P>();
-    let pre: S = decode("pre", &case.read_ssz_snappy("pre")?)?;
+    let pre: S = read_ssz(case, "pre")?;
     let meta: Meta = case.read_yaml("meta.yaml")?;
     let blocks = (0..meta.blocks_count)
         .map(|i| {

@@ -13,8 +13,7 @@
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome};
 use crate::ensure;
-use crate::runners::epoch_processing::config;
-use crate::runners::operations::{check, decode};
+use crate::runners::common::{check, config, decode, read_ssz};
 use keel_config::ChainConfig;
 use keel_state_transition::Caches;
 use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine};
@@ -70,7 +69,7 @@ fn run<P: Preset, U: ForkUpgrade<P>>(case: &Case) -> CaseResult {
         U::fork_epoch(&config) == meta.fork_epoch,
         "the upgrade's fork epoch is not the one meta.yaml schedules"
     );
-    let pre: U::Pre = decode("pre", &case.read_ssz_snappy("pre")?)?;
+    let pre: U::Pre = read_ssz(case, "pre")?;
     let blocks = (0..meta.blocks_count)
         .map(|i| {
             let stem = format!("blocks_{i}");
