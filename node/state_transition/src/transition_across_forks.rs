@@ -9,9 +9,7 @@
 //! such a state. Within a fork they are [`process_slots`] and
 //! [`crate::block::state_transition`].
 
-use crate::block::{
-    BlockError, BlockState, ExecutionEngine, SignatureStrategy, process_signed_block,
-};
+use crate::block::{BlockError, BlockState, ExecutionEngine, SignatureStrategy, apply_block};
 use crate::cache::Caches;
 use crate::error::{Error, Result};
 use crate::math::SafeArith;
@@ -174,39 +172,6 @@ pub fn state_transition_across_forks<P: Preset, U: ForkUpgrade<P>>(
             Ok(ForkState::Post(post))
         }
     }
-}
-
-/// The block steps of `state_transition` on a state already at the block's slot.
-#[allow(clippy::too_many_arguments)]
-fn apply_block<P: Preset, S: BlockState<P>>(
-    state: &mut S,
-    signed_block: &SignedBeaconBlock<P>,
-    config: &ChainConfig,
-    caches: &mut Caches,
-    pubkeys: &mut PubkeyCache,
-    engine: &dyn ExecutionEngine<P>,
-    signatures: SignatureStrategy<'_>,
-) -> std::result::Result<(), BlockError> {
-    process_signed_block(
-        state,
-        signed_block,
-        config,
-        caches,
-        pubkeys,
-        engine,
-        signatures,
-    )?;
-    state
-        .apply_pending_updates()
-        .map_err(BlockError::StateRoot)?;
-    let computed = state.tree_hash_root();
-    if signed_block.message.state_root != computed {
-        return Err(BlockError::StateRootMismatch {
-            block: signed_block.message.state_root,
-            computed,
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub mod withdrawals;
 
 pub use error::{BlockError, IndexedAttestationError, OperationError};
 pub use execution_payload::{ExecutionEngine, NewPayloadRequest, StaticExecutionEngine};
-pub use transition::state_transition;
+pub use transition::{apply_block, state_transition};
 
 use crate::accessors::get_total_active_balance;
 use crate::cache::Caches;

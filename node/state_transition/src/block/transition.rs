@@ -25,10 +25,30 @@ pub fn state_transition<P: Preset, S: BlockState<P>>(
     engine: &dyn ExecutionEngine<P>,
     signatures: SignatureStrategy<'_>,
 ) -> Result<(), BlockError> {
-    let block = &signed_block.message;
-    // Process slots (including those with no blocks) since block
-    process_slots(state, config, caches, block.slot).map_err(BlockError::Slots)?;
-    // Verify signature, process block
+    process_slots(state, config, caches, signed_block.message.slot).map_err(BlockError::Slots)?;
+    apply_block(
+        state,
+        signed_block,
+        config,
+        caches,
+        pubkeys,
+        engine,
+        signatures,
+    )
+}
+
+/// The block steps of `state_transition` on a state already at the block's slot: the block's
+/// signature (per `signatures`' mode), `process_block`, then the block's state root.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_block<P: Preset, S: BlockState<P>>(
+    state: &mut S,
+    signed_block: &SignedBeaconBlock<P>,
+    config: &ChainConfig,
+    caches: &mut Caches,
+    pubkeys: &mut PubkeyCache,
+    engine: &dyn ExecutionEngine<P>,
+    signatures: SignatureStrategy<'_>,
+) -> Result<(), BlockError> {
     process_signed_block(
         state,
         signed_block,
@@ -38,14 +58,13 @@ pub fn state_transition<P: Preset, S: BlockState<P>>(
         engine,
         signatures,
     )?;
-    // Verify state root
     state
         .apply_pending_updates()
         .map_err(BlockError::StateRoot)?;
     let computed = state.tree_hash_root();
-    if block.state_root != computed {
+    if signed_block.message.state_root != computed {
         return Err(BlockError::StateRootMismatch {
-            block: block.state_root,
+            block: signed_block.message.state_root,
             computed,
         });
     }
