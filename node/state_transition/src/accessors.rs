@@ -113,17 +113,13 @@ fn sample_by_effective_balance<P: Preset, S: PostElectraState<P>>(
         });
     }
     let rounds = shuffle_rounds::<P>()?;
+    let shuffler = crate::shuffling::ShuffledIndex::new(total, seed, rounds)?;
     let validators = state.validators();
     let mut picked = Vec::new();
     let mut random_bytes = [0u8; 32];
     let mut i: u64 = 0;
     loop {
-        let shuffled = to_usize(compute_shuffled_index(
-            i.safe_rem(total)?,
-            total,
-            seed,
-            rounds,
-        )?)?;
+        let shuffled = to_usize(shuffler.get(i.safe_rem(total)?)?)?;
         let candidate = *indices
             .get(shuffled)
             .ok_or_else(|| Error::index("candidate indices", shuffled, indices.len()))?;

@@ -13,8 +13,12 @@
 //! start of [`process_epoch`] and the steps take it by reference. Each `process_*` function also
 //! exists standalone (building its own summary), which is what the spec tests call.
 //!
-//! Bulk updates of persistent lists go through `iter_cow`, so untouched elements keep their
-//! structural sharing and cached hashes.
+//! Sparse updates of persistent lists go through `iter_cow` or `get_mut` of the elements that
+//! change, so untouched elements keep their structural sharing and cached hashes. The balances,
+//! which rewards and penalties change nearly all of, are collected and the list rebuilt at once
+//! (cheaper than a million writes through the list's update map, re-hash included).
+//! `process_effective_balance_updates` reads the effective balances from the summary rather than
+//! walking the validator tree again.
 
 use crate::accessors::{
     activation_exit_churn_limit, compute_activation_exit_epoch, compute_start_slot_at_epoch,
@@ -29,7 +33,8 @@ use crate::mutators::{
     apply_pending_deposit, decrease_balance, increase_balance, initiate_validator_exit_with_total,
 };
 use crate::predicates::{
-    has_flag, is_active_validator, is_eligible_for_activation, is_eligible_for_activation_queue,
+    has_compounding_withdrawal_credential, has_flag, is_active_validator,
+    is_eligible_for_activation, is_eligible_for_activation_queue,
 };
 use crate::state::{PostElectraState, PostFuluState};
 use keel_config::ChainConfig;
@@ -52,6 +57,9 @@ const ELIGIBLE: u8 = 1 << 3;
 /// [`EpochSummary::status`] bit: unslashed, active in the current epoch, with the current
 /// epoch's `TIMELY_TARGET` flag.
 const CURRENT_TARGET: u8 = 1 << 4;
+/// [`EpochSummary::status`] bit: compounding withdrawal credentials (`get_max_effective_balance`
+/// is `MAX_EFFECTIVE_BALANCE_ELECTRA`).
+const COMPOUNDING: u8 = 1 << 5;
 /// `TIMELY_TARGET_FLAG_INDEX` as an array index.
 const TARGET_FLAG: usize = TIMELY_TARGET_FLAG_INDEX as usize;
 
@@ -67,7 +75,7 @@ pub struct EpochSummary {
     /// `get_total_balance(get_unslashed_participating_indices(TIMELY_TARGET, current_epoch))`.
     pub current_epoch_target_balance: Gwei,
     /// Per validator: bits `0..3` = unslashed participating in the previous epoch with flag
-    /// `i`; [`ELIGIBLE`]; [`CURRENT_TARGET`].
+    /// `i`; [`ELIGIBLE`]; [`CURRENT_TARGET`]; [`COMPOUNDING`].
     pub status: Vec<u8>,
     /// Per validator: `effective_balance`.
     pub effective_balances: Vec<Gwei>,
@@ -96,10 +104,10 @@ impl EpochSummary {
         let mut registry_candidates = Vec::new();
         let mut slashing_candidates = Vec::new();
         let lookahead_epoch = current_epoch.safe_add(P::MIN_SEED_LOOKAHEAD)?.safe_add(1)?;
-        let mut lookahead_active_indices = Vec::new();
         let previous_epoch = get_previous_epoch(state);
         let f = state.fields();
         let n = f.validators.len();
+        let mut lookahead_active_indices = Vec::with_capacity(n);
         for (list, len) in [
             (
                 "previous_epoch_participation",
@@ -155,6 +163,9 @@ impl EpochSummary {
             if active_previous || (v.slashed && previous_epoch.safe_add(1)? < v.withdrawable_epoch)
             {
                 bits |= ELIGIBLE;
+            }
+            if has_compounding_withdrawal_credential(v) {
+                bits |= COMPOUNDING;
             }
             if is_eligible_for_activation_queue::<P>(v)
                 || (active_current && eb <= config.ejection_balance)
@@ -237,7 +248,7 @@ pub fn process_epoch<P: Preset, S: PostElectraState<P>>(
     process_eth1_data_reset(state)?;
     pending_deposits(state, config, total_active_balance)?;
     process_pending_consolidations(state)?;
-    process_effective_balance_updates(state)?;
+    effective_balance_updates(state, &summary.effective_balances, &summary.status)?;
     process_slashings_reset(state)?;
     process_randao_mixes_reset(state)?;
     process_historical_summaries_update(state)?;
@@ -451,13 +462,28 @@ impl RewardContext {
             return Ok((0, 0));
         }
         let effective_balance = summary.effective_balances.get(index).copied().unwrap_or(0);
+        self.eligible_flag_delta::<P>(
+            effective_balance,
+            summary.is_previous_participant(index, flag_index),
+            flag_index,
+        )
+    }
+
+    /// `get_flag_index_deltas(state, flag_index)` for an eligible validator with
+    /// `effective_balance`, participating with the flag or not, as `(reward, penalty)`.
+    fn eligible_flag_delta<P: Preset>(
+        &self,
+        effective_balance: Gwei,
+        participant: bool,
+        flag_index: u64,
+    ) -> Result<(Gwei, Gwei)> {
         let base_reward = get_base_reward::<P>(effective_balance, self.base_reward_per_increment)?;
         let flag = to_usize(flag_index)?;
         let weight = PARTICIPATION_FLAG_WEIGHTS
             .get(flag)
             .copied()
             .ok_or_else(|| Error::index("PARTICIPATION_FLAG_WEIGHTS", flag, FLAG_COUNT))?;
-        if summary.is_previous_participant(index, flag_index) {
+        if participant {
             if self.in_leak {
                 return Ok((0, 0));
             }
@@ -478,6 +504,24 @@ impl RewardContext {
         } else {
             Ok((0, 0))
         }
+    }
+
+    /// The three flags' `(reward, penalty)` for an eligible validator with `effective_balance`
+    /// and previous-epoch flag bits `flags` (bits `0..3`).
+    fn eligible_flag_deltas<P: Preset>(
+        &self,
+        effective_balance: Gwei,
+        flags: u8,
+    ) -> Result<[(Gwei, Gwei); FLAG_COUNT]> {
+        let mut out = [(0, 0); FLAG_COUNT];
+        for (flag_index, delta) in (0u64..).zip(out.iter_mut()) {
+            *delta = self.eligible_flag_delta::<P>(
+                effective_balance,
+                has_flag(flags, flag_index),
+                flag_index,
+            )?;
+        }
+        Ok(out)
     }
 
     /// `get_inactivity_penalty_deltas(state)[index]`'s penalty (rewards are zero).
@@ -539,6 +583,11 @@ pub fn get_inactivity_penalty_deltas<P: Preset, S: PostElectraState<P>>(
 /// Applies the four delta sets in the spec's order (flags 0, 1, 2, then inactivity), each as
 /// `increase_balance` then `decrease_balance`, in one pass: a validator's balance depends only on
 /// its own deltas, so per-validator sequencing is the spec's per-set sequencing.
+///
+/// The flag deltas depend only on the effective balance and the three flag bits, so they are
+/// computed once per `(effective balance increments, flags)` pair. Nearly every balance changes,
+/// so the new balances are collected and the list rebuilt in one go (rather than updated
+/// element by element through the list's update map).
 fn rewards_and_penalties<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
     config: &ChainConfig,
@@ -548,26 +597,56 @@ fn rewards_and_penalties<P: Preset, S: PostElectraState<P>>(
         return Ok(());
     }
     let ctx = RewardContext::new(state, config, summary)?;
+    let increment = P::EFFECTIVE_BALANCE_INCREMENT;
+    let table_len = to_usize(P::MAX_EFFECTIVE_BALANCE_ELECTRA.safe_div(increment)?)?
+        .safe_add(1)?
+        .safe_mul(1 << FLAG_COUNT)?;
+    let mut table: Vec<Option<[(Gwei, Gwei); FLAG_COUNT]>> = vec![None; table_len];
+    let flag_mask: u8 = (1 << FLAG_COUNT) - 1;
     let f = state.fields_mut();
     let mut scores = f.inactivity_scores.iter();
-    let mut balances = f.balances.iter_cow();
-    while let Some((index, balance)) = balances.next_cow() {
+    let mut new_balances: Vec<Gwei> = Vec::with_capacity(f.balances.len());
+    let mut changed = false;
+    for (index, &old) in f.balances.iter().enumerate() {
         let score = scores.next().copied().unwrap_or(0);
-        if !summary.is_eligible(index) {
+        let status = summary.status.get(index).copied().unwrap_or(0);
+        if status & ELIGIBLE == 0 {
+            new_balances.push(old);
             continue;
         }
-        let old = *balance;
+        let effective_balance = summary.effective_balances.get(index).copied().unwrap_or(0);
+        let flags = status & flag_mask;
+        let slot = if effective_balance.safe_rem(increment)? == 0 {
+            to_usize(effective_balance.safe_div(increment)?)?
+                .safe_mul(1 << FLAG_COUNT)?
+                .safe_add(usize::from(flags))
+                .ok()
+                .filter(|&i| i < table_len)
+        } else {
+            None
+        };
+        let deltas = match slot.and_then(|i| table.get(i).copied().flatten()) {
+            Some(deltas) => deltas,
+            None => {
+                let deltas = ctx.eligible_flag_deltas::<P>(effective_balance, flags)?;
+                if let Some(entry) = slot.and_then(|i| table.get_mut(i)) {
+                    *entry = Some(deltas);
+                }
+                deltas
+            }
+        };
         let mut new = old;
-        for flag_index in 0..FLAG_COUNT as u64 {
-            let (reward, penalty) = ctx.flag_index_delta::<P>(summary, index, flag_index)?;
+        for (reward, penalty) in deltas {
             new = new.safe_add(reward)?.saturating_sub(penalty);
         }
-        new = new.saturating_sub(ctx.inactivity_penalty(summary, index, score)?);
-        if new != old {
-            *balance
-                .into_mut()
-                .map_err(Error::tree("balances", "update"))? = new;
+        if score != 0 {
+            new = new.saturating_sub(ctx.inactivity_penalty(summary, index, score)?);
         }
+        changed |= new != old;
+        new_balances.push(new);
+    }
+    if changed {
+        *f.balances = List::new(new_balances).map_err(Error::tree("balances", "rebuild"))?;
     }
     Ok(())
 }
@@ -988,6 +1067,31 @@ pub fn process_pending_consolidations<P: Preset, S: PostElectraState<P>>(
 pub fn process_effective_balance_updates<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
 ) -> Result<()> {
+    let (effective_balances, status): (Vec<Gwei>, Vec<u8>) = state
+        .validators()
+        .iter()
+        .map(|v| {
+            let compounding = if has_compounding_withdrawal_credential(v) {
+                COMPOUNDING
+            } else {
+                0
+            };
+            (v.effective_balance, compounding)
+        })
+        .unzip();
+    effective_balance_updates(state, &effective_balances, &status)
+}
+
+/// `process_effective_balance_updates` given the effective balances and [`COMPOUNDING`] bits of
+/// the first `effective_balances.len()` validators (those of [`EpochSummary`]: no epoch step
+/// before this one changes an existing validator's effective balance or withdrawal credentials;
+/// validators added by pending deposits are read from the registry). Reads the balances in one
+/// pass over their packed list and touches only the validators whose effective balance changes.
+fn effective_balance_updates<P: Preset, S: PostElectraState<P>>(
+    state: &mut S,
+    effective_balances: &[Gwei],
+    status: &[u8],
+) -> Result<()> {
     let hysteresis_increment = P::EFFECTIVE_BALANCE_INCREMENT.safe_div(P::HYSTERESIS_QUOTIENT)?;
     let downward_threshold = hysteresis_increment.safe_mul(P::HYSTERESIS_DOWNWARD_MULTIPLIER)?;
     let upward_threshold = hysteresis_increment.safe_mul(P::HYSTERESIS_UPWARD_MULTIPLIER)?;
@@ -999,25 +1103,40 @@ pub fn process_effective_balance_updates<P: Preset, S: PostElectraState<P>>(
             f.balances.len(),
         ));
     }
-    let mut balances = f.balances.iter();
-    let mut validators = f.validators.iter_cow();
-    while let Some((_, validator)) = validators.next_cow() {
-        let balance = balances.next().copied().unwrap_or(0);
-        let effective_balance = validator.effective_balance;
+    let mut changes: Vec<(usize, Gwei)> = Vec::new();
+    for (index, &balance) in f.balances.iter().enumerate() {
+        let (effective_balance, max_effective_balance) =
+            match (effective_balances.get(index), status.get(index)) {
+                (Some(&eb), Some(&bits)) => {
+                    let max = if bits & COMPOUNDING != 0 {
+                        P::MAX_EFFECTIVE_BALANCE_ELECTRA
+                    } else {
+                        P::MIN_ACTIVATION_BALANCE
+                    };
+                    (eb, max)
+                }
+                _ => {
+                    let v = validator(f.validators, index as u64)?;
+                    (v.effective_balance, get_max_effective_balance::<P>(v))
+                }
+            };
         if balance.safe_add(downward_threshold)? < effective_balance
             || effective_balance.safe_add(upward_threshold)? < balance
         {
-            let max_effective_balance = get_max_effective_balance::<P>(&validator);
             let new = balance
                 .safe_sub(balance.safe_rem(P::EFFECTIVE_BALANCE_INCREMENT)?)?
                 .min(max_effective_balance);
             if new != effective_balance {
-                validator
-                    .into_mut()
-                    .map_err(Error::tree("validators", "update"))?
-                    .effective_balance = new;
+                changes.push((index, new));
             }
         }
+    }
+    let len = f.validators.len();
+    for (index, new) in changes {
+        f.validators
+            .get_mut(index)
+            .ok_or_else(|| Error::index("validators", index, len))?
+            .effective_balance = new;
     }
     Ok(())
 }
@@ -1152,7 +1271,7 @@ mod tests {
         pending_deposits(s, &config, summary.total_active_balance).unwrap();
         process_pending_consolidations(s).unwrap();
         lap("pending");
-        process_effective_balance_updates(s).unwrap();
+        effective_balance_updates(s, &summary.effective_balances, &summary.status).unwrap();
         lap("effective_balance");
         process_slashings_reset(s).unwrap();
         process_randao_mixes_reset(s).unwrap();

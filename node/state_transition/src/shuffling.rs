@@ -83,35 +83,68 @@ fn mirror_swaps<T: Copy>(list: &mut [T], lo: u64, hi: u64, seed: &Hash256, round
 
 /// The spec's `compute_shuffled_index`: where `index` lands after `rounds` rounds of
 /// swap-or-not with `seed`.
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
-// index < index_count ≤ 2^32 (checked), so `pivot + index_count - index` and the bucket cast
-// cannot overflow; `bit_at` indexes a 32-byte array with a value < 32.
 pub fn compute_shuffled_index(
     index: u64,
     index_count: u64,
     seed: &Hash256,
     rounds: u8,
 ) -> Result<u64, ShufflingError> {
-    if index >= index_count {
-        return Err(ShufflingError::IndexOutOfRange {
-            index,
-            count: index_count,
-        });
-    }
-    if index_count > 1 << 32 {
-        return Err(ShufflingError::ListTooLong { count: index_count });
-    }
-    let mut index = index;
-    for round in 0..rounds {
-        let pivot = pivot(seed, round, index_count);
-        let flip = (pivot + index_count - index) % index_count;
-        let position = index.max(flip);
-        let source = source(seed, round, (position / 256) as u32);
-        if bit_at(&source, position) {
-            index = flip;
+    ShuffledIndex::new(index_count, seed, rounds)?.get(index)
+}
+
+/// `compute_shuffled_index` for many indices of one `(index_count, seed)`: the round pivots
+/// (one hash each) are computed once instead of once per index, which halves the hashing of
+/// the spec's effective-balance sampling loops (proposers, sync committees).
+#[derive(Debug, Clone)]
+pub struct ShuffledIndex<'s> {
+    seed: &'s Hash256,
+    index_count: u64,
+    pivots: Vec<u64>,
+}
+
+impl<'s> ShuffledIndex<'s> {
+    /// Errors if `index_count > 2^32` (the bucket encoding's limit).
+    pub fn new(index_count: u64, seed: &'s Hash256, rounds: u8) -> Result<Self, ShufflingError> {
+        if index_count > 1 << 32 {
+            return Err(ShufflingError::ListTooLong { count: index_count });
         }
+        let pivots = if index_count == 0 {
+            Vec::new()
+        } else {
+            (0..rounds)
+                .map(|round| pivot(seed, round, index_count))
+                .collect()
+        };
+        Ok(Self {
+            seed,
+            index_count,
+            pivots,
+        })
     }
-    Ok(index)
+
+    /// `compute_shuffled_index(index, index_count, seed, rounds)`.
+    #[allow(clippy::arithmetic_side_effects)]
+    // index < index_count ≤ 2^32 (checked), so `pivot + index_count - index` and the bucket
+    // cast cannot overflow.
+    pub fn get(&self, index: u64) -> Result<u64, ShufflingError> {
+        let index_count = self.index_count;
+        if index >= index_count {
+            return Err(ShufflingError::IndexOutOfRange {
+                index,
+                count: index_count,
+            });
+        }
+        let mut index = index;
+        for (round, &pivot) in (0u8..).zip(&self.pivots) {
+            let flip = (pivot + index_count - index) % index_count;
+            let position = index.max(flip);
+            let source = source(self.seed, round, (position / 256) as u32);
+            if bit_at(&source, position) {
+                index = flip;
+            }
+        }
+        Ok(index)
+    }
 }
 
 /// Shuffles `list` in place so that afterwards `list[i]` holds what was at
