@@ -4,7 +4,9 @@
 //! The shared spec-test vectors are minimal-preset only, so mainnet-preset objects are built here:
 //! deterministic, mainnet-shaped contents (a full registry, full attestations, a payload with
 //! transactions). Their bytes are pseudo-random where the content does not matter to SSZ or
-//! hashing (public keys, signatures, roots).
+//! hashing (public keys, signatures, roots). [`state_fixture`] builds the state-transition
+//! benchmarks' realistic 1M-validator state and a fully signed block valid on it (cached on
+//! disk under [`fixture_dir`]).
 
 use keel_types::electra::{ExecutionRequests, IndexedAttestation};
 use keel_types::fulu::{
@@ -17,6 +19,8 @@ use keel_types::ssz_types::{BitList, BitVector, FixedVector, VariableList};
 use keel_types::typenum::Unsigned;
 use keel_types::*;
 use std::sync::Arc;
+
+pub mod state_fixture;
 
 /// A small deterministic generator (splitmix64): fixtures must be identical run to run.
 pub struct Fill(u64);
