@@ -7,7 +7,9 @@
 use keel_spec_tests::walk::{self, Filter};
 use keel_spec_tests::{Case, runners::common::config};
 use keel_state_transition::Caches;
-use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine, state_transition};
+use keel_state_transition::block::{
+    BlockError, SignatureStrategy, StaticExecutionEngine, state_transition,
+};
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_types::ssz::Decode;
 use keel_types::{Minimal, fulu};
@@ -54,22 +56,25 @@ fn fixtures() -> Vec<Fixture> {
         .collect()
 }
 
+/// The block applied to a fresh copy of the fixture's pre-state, signatures skipped.
+fn apply(fixture: &Fixture, block: &fulu::SignedBeaconBlock<Minimal>) -> Result<(), BlockError> {
+    let mut state = fixture.pre.clone();
+    state_transition(
+        &mut state,
+        block,
+        config::<Minimal>(),
+        &mut Caches::new(),
+        &mut PubkeyCache::new(),
+        &StaticExecutionEngine(true),
+        SignatureStrategy::Skip,
+    )
+}
+
 fn run(fixture: &Fixture, bytes: &[u8]) {
     let Ok(block) = fulu::SignedBeaconBlock::<Minimal>::from_ssz_bytes(bytes) else {
         return;
     };
-    let mut state = fixture.pre.clone();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        state_transition(
-            &mut state,
-            &block,
-            config::<Minimal>(),
-            &mut Caches::new(),
-            &mut PubkeyCache::new(),
-            &StaticExecutionEngine(true),
-            SignatureStrategy::Skip,
-        )
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| apply(fixture, &block)));
     assert!(
         outcome.is_ok(),
         "state_transition panicked on a mutated block"
@@ -107,17 +112,7 @@ fn the_unmutated_blocks_are_processed() {
         .iter()
         .filter(|f| {
             let block = fulu::SignedBeaconBlock::<Minimal>::from_ssz_bytes(&f.block).unwrap();
-            let mut state = f.pre.clone();
-            state_transition(
-                &mut state,
-                &block,
-                config::<Minimal>(),
-                &mut Caches::new(),
-                &mut PubkeyCache::new(),
-                &StaticExecutionEngine(true),
-                SignatureStrategy::Skip,
-            )
-            .is_ok()
+            apply(f, &block).is_ok()
         })
         .count();
     assert!(
