@@ -391,6 +391,22 @@ impl ChainConfig {
             .expect("vendored spec minimal config parses (checked by this crate's tests)")
     }
 
+    /// The config of a local devnet: the minimal config with every fork up to Fulu active from
+    /// genesis, under its own name, with `slot_duration_ms` per slot.
+    pub fn dev(slot_duration_ms: u64) -> Self {
+        ChainConfig {
+            config_name: "keel-dev".into(),
+            altair_fork_epoch: 0,
+            bellatrix_fork_epoch: 0,
+            capella_fork_epoch: 0,
+            deneb_fork_epoch: 0,
+            electra_fork_epoch: 0,
+            fulu_fork_epoch: 0,
+            slot_duration_ms,
+            ..Self::minimal()
+        }
+    }
+
     /// Parses `text`; with `base == None` every key except `BLOB_SCHEDULE` is required.
     fn parse(text: &str, base: Option<&ChainConfig>) -> Result<Self, ConfigError> {
         let mut entries: BTreeMap<String, ConfigValue> =

@@ -275,6 +275,39 @@ pub struct ReadView<'env, P: Preset> {
 
 impl<P: Preset> ReadView<'_, P> {
     reads!();
+
+    /// A digest of every table's every record, in key order: two databases with equal
+    /// digests hold the same contents (used to check that the core is deterministic).
+    pub fn content_digest(&self) -> Result<Hash256, StoreError> {
+        let mut all = Vec::new();
+        let mut add = |table: u8, key: &[u8], value: &[u8]| {
+            all.push(table);
+            all.extend_from_slice(&(key.len() as u64).to_le_bytes());
+            all.extend_from_slice(key);
+            all.extend_from_slice(&(value.len() as u64).to_le_bytes());
+            all.extend_from_slice(value);
+        };
+        for entry in self.tables.meta.iter(&self.txn)? {
+            let (key, value) = entry?;
+            add(0, key.as_bytes(), value);
+        }
+        for (table, db) in [
+            (1, self.tables.blocks),
+            (3, self.tables.states),
+            (4, self.tables.blob_sidecars),
+            (5, self.tables.data_columns),
+        ] {
+            for entry in db.iter(&self.txn)? {
+                let (key, value) = entry?;
+                add(table, key, value);
+            }
+        }
+        for entry in self.tables.block_roots_by_slot.iter(&self.txn)? {
+            let (slot, value) = entry?;
+            add(2, &slot.to_be_bytes(), value);
+        }
+        Ok(Hash256::from_slice(&ethereum_hashing::hash(&all)))
+    }
 }
 
 /// The changes of one batch, committed together by [`Store::write`].
@@ -320,6 +353,13 @@ impl<P: Preset> WriteBatch<'_, P> {
             .tables
             .block_roots_by_slot
             .put(&mut self.txn, &slot, root.as_slice())?)
+    }
+
+    pub fn delete_block_root_at_slot(&mut self, slot: Slot) -> Result<bool, StoreError> {
+        Ok(self
+            .tables
+            .block_roots_by_slot
+            .delete(&mut self.txn, &slot)?)
     }
 
     pub fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {

@@ -7,8 +7,12 @@
 //! anything that skipped a stage.
 //! Must not: do work. Stages live in their own crates.
 
+mod snapshot;
 mod topic;
 
+pub use snapshot::{
+    ChainEvent, ForkChoiceNode, ForkChoiceView, Head, Snapshot, SnapshotCell, StateEntry,
+};
 pub use topic::{GossipKind, GossipTopic, TopicError};
 
 use keel_types::phase0::{ProposerSlashing, SignedVoluntaryExit};
@@ -97,4 +101,15 @@ pub enum Verdict {
     Ignore(String),
     /// Invalid: not forwarded, and the sender is penalised.
     Reject(String),
+}
+
+/// The execution engine's verdict on a block's payload, as the core receives it with the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadStatus {
+    /// `VALID`.
+    Valid,
+    /// `SYNCING` or `ACCEPTED`: imported optimistically, to be confirmed or invalidated later.
+    Optimistic,
+    /// `INVALID` / `INVALID_BLOCK_HASH`, with the engine's `latestValidHash` when it gave one.
+    Invalid { latest_valid_hash: Option<keel_types::Hash256> },
 }

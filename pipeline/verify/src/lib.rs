@@ -7,3 +7,10 @@
 //! Must not: mutate consensus state or wait on the writer.
 
 pub mod bls_batch;
+pub mod gossip;
+pub mod stage;
+pub mod verified;
+
+pub use gossip::{GossipContext, GossipError, GossipValidator, Pending};
+pub use stage::{StageSink, VerifyStage};
+pub use verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock};

@@ -1,0 +1,350 @@
+//! Producing what validators sign: blocks (around a payload the caller got from the engine),
+//! single attestations and aggregates, signed by local keys.
+//!
+//! All functions are pure given their inputs; the caller supplies states from a snapshot, the
+//! engine's payload and the operation pool's attestations, and checks slashing protection.
+
+use crate::ValidatorError;
+use keel_config::ChainConfig;
+use keel_config::constants::{
+    DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER, DOMAIN_RANDAO,
+    DOMAIN_SELECTION_PROOF,
+};
+use keel_config::signing::compute_signing_root;
+use keel_crypto::bls::{SecretKey, interop_secret_key};
+use keel_state_transition::accessors::{
+    compute_epoch_at_slot, get_block_root, get_domain, get_randao_mix,
+};
+use keel_state_transition::block::execution_payload::compute_time_at_slot;
+use keel_state_transition::block::withdrawals::get_expected_withdrawals;
+use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine, apply_block};
+use keel_state_transition::pubkey_cache::PubkeyCache;
+use keel_state_transition::slot::process_slots;
+use keel_state_transition::{Caches, CommitteeCache, PostElectraFields};
+use keel_types::electra::{
+    AggregateAndProof, Attestation, AttestationData, BeaconBlock, BeaconBlockBody,
+    ExecutionRequests, SignedAggregateAndProof, SignedBeaconBlock, SingleAttestation,
+    SyncAggregate, Withdrawal,
+};
+use keel_types::phase0::Checkpoint;
+use keel_types::tree_hash::TreeHash;
+use keel_types::{
+    Bytes32, Epoch, Hash256, Preset, PublicKeyBytes, SignatureBytes, Slot, ValidatorIndex, deneb,
+    fulu,
+};
+use std::collections::HashMap;
+
+type State<P> = fulu::BeaconState<P>;
+
+/// The keys this node signs with, by validator index.
+pub struct LocalValidators {
+    keys: HashMap<ValidatorIndex, (SecretKey, PublicKeyBytes)>,
+}
+
+impl LocalValidators {
+    /// The interop keys of validators `range` (validator `i` holds interop key `i`, as in an
+    /// interop genesis).
+    pub fn interop(range: std::ops::Range<u64>) -> Result<Self, ValidatorError> {
+        let mut keys = HashMap::new();
+        for index in range {
+            let secret = interop_secret_key(index)
+                .map_err(|e| ValidatorError::Key(format!("interop key {index}: {e}")))?;
+            let public = secret.public_key().to_bytes();
+            keys.insert(index, (secret, public));
+        }
+        Ok(LocalValidators { keys })
+    }
+
+    pub fn get(&self, index: ValidatorIndex) -> Option<&(SecretKey, PublicKeyBytes)> {
+        self.keys.get(&index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Local validator indices, ascending.
+    pub fn indices(&self) -> Vec<ValidatorIndex> {
+        let mut indices: Vec<_> = self.keys.keys().copied().collect();
+        indices.sort_unstable();
+        indices
+    }
+}
+
+fn sign(key: &SecretKey, root: Hash256) -> SignatureBytes {
+    key.sign(root.as_slice()).to_bytes()
+}
+
+/// `head_state` advanced through empty slots to `slot` (a copy).
+pub fn state_at_slot<P: Preset>(
+    head_state: &State<P>,
+    slot: Slot,
+    config: &ChainConfig,
+    caches: &mut Caches,
+) -> Result<State<P>, ValidatorError> {
+    let mut state = head_state.clone();
+    if state.slot < slot {
+        process_slots(&mut state, config, caches, slot)?;
+    }
+    Ok(state)
+}
+
+/// What the engine needs to build the payload of a block at `state.slot` (`state` advanced to
+/// that slot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadRequest {
+    pub parent_hash: Hash256,
+    pub timestamp: u64,
+    pub prev_randao: Hash256,
+    pub withdrawals: Vec<Withdrawal>,
+    pub parent_beacon_block_root: Hash256,
+}
+
+pub fn payload_request<P: Preset>(
+    state: &State<P>,
+    config: &ChainConfig,
+    parent_beacon_block_root: Hash256,
+) -> Result<PayloadRequest, ValidatorError> {
+    let epoch = compute_epoch_at_slot::<P>(state.slot);
+    Ok(PayloadRequest {
+        parent_hash: state.latest_execution_payload_header.block_hash,
+        timestamp: compute_time_at_slot(state, config, state.slot)?,
+        prev_randao: get_randao_mix(state, epoch)?,
+        withdrawals: get_expected_withdrawals(state)?.withdrawals,
+        parent_beacon_block_root,
+    })
+}
+
+/// The proposer of `state.slot`.
+pub fn proposer_index<P: Preset>(state: &State<P>, caches: &mut Caches) -> Result<ValidatorIndex, ValidatorError> {
+    Ok(keel_state_transition::accessors::get_beacon_proposer_index(state, caches)?)
+}
+
+/// The parts of a block body the caller gathered.
+pub struct BlockContents<P: Preset> {
+    pub payload: deneb::ExecutionPayload<P>,
+    pub execution_requests: ExecutionRequests<P>,
+    pub blob_kzg_commitments: keel_types::electra::BlobKzgCommitments<P>,
+    pub attestations: Vec<Attestation<P>>,
+    pub graffiti: Bytes32,
+}
+
+/// Builds and signs the block of `state.slot` (`state` advanced to it; its latest block header
+/// is the parent) for `proposer`, computing the state root by applying it to a copy.
+/// Attestations that do not apply are dropped rather than failing the block.
+#[allow(clippy::too_many_arguments)]
+pub fn produce_block<P: Preset>(
+    state: &State<P>,
+    proposer: ValidatorIndex,
+    key: &SecretKey,
+    contents: BlockContents<P>,
+    config: &ChainConfig,
+    caches: &mut Caches,
+    pubkeys: &mut PubkeyCache,
+) -> Result<(SignedBeaconBlock<P>, State<P>), ValidatorError> {
+    let epoch = compute_epoch_at_slot::<P>(state.slot);
+    let randao_reveal = sign(
+        key,
+        compute_signing_root(&epoch, get_domain(state, DOMAIN_RANDAO, Some(epoch))),
+    );
+    let mut header = state.latest_block_header;
+    if header.state_root == Hash256::ZERO {
+        header.state_root = state.tree_hash_root();
+    }
+    let parent_root = header.tree_hash_root();
+    let attempt = |attestations: Vec<Attestation<P>>,
+                   caches: &mut Caches,
+                   pubkeys: &mut PubkeyCache|
+     -> Result<(SignedBeaconBlock<P>, State<P>), ValidatorError> {
+        let body = BeaconBlockBody {
+            randao_reveal,
+            eth1_data: state.eth1_data,
+            graffiti: contents.graffiti,
+            attestations: attestations
+                .try_into()
+                .map_err(|_| ValidatorError::Build("too many attestations".into()))?,
+            sync_aggregate: SyncAggregate {
+                sync_committee_bits: Default::default(),
+                sync_committee_signature: SignatureBytes::infinity(),
+            },
+            execution_payload: contents.payload.clone(),
+            blob_kzg_commitments: contents.blob_kzg_commitments.clone(),
+            execution_requests: contents.execution_requests.clone(),
+            ..Default::default()
+        };
+        let mut block = SignedBeaconBlock {
+            message: BeaconBlock {
+                slot: state.slot,
+                proposer_index: proposer,
+                parent_root,
+                state_root: Hash256::ZERO,
+                body,
+            },
+            signature: SignatureBytes::default(),
+        };
+        let mut post = state.clone();
+        // The state root is unknown until the block is applied: apply without the root check.
+        keel_state_transition::block::process_signed_block(
+            &mut post,
+            &block,
+            config,
+            caches,
+            pubkeys,
+            &StaticExecutionEngine(true),
+            SignatureStrategy::Skip,
+        )?;
+        post.apply_pending_updates()?;
+        block.message.state_root = post.tree_hash_root();
+        let domain = get_domain(state, DOMAIN_BEACON_PROPOSER, Some(epoch));
+        block.signature = sign(key, compute_signing_root(&block.message, domain));
+        // Re-check the finished block as an importer would (state root included).
+        let mut check = state.clone();
+        apply_block(
+            &mut check,
+            &block,
+            config,
+            caches,
+            pubkeys,
+            &StaticExecutionEngine(true),
+            SignatureStrategy::Skip,
+        )?;
+        Ok((block, post))
+    };
+    match attempt(contents.attestations.clone(), caches, pubkeys) {
+        Ok(done) => Ok(done),
+        // An attestation the pool thought includable was not (e.g. a reorg since): without.
+        Err(_) if !contents.attestations.is_empty() => attempt(Vec::new(), caches, pubkeys),
+        Err(e) => Err(e),
+    }
+}
+
+/// The `AttestationData` a validator signs at `state.slot` (`state` advanced to the slot) for
+/// head block `head_root`.
+pub fn attestation_data<P: Preset>(
+    state: &State<P>,
+    head_root: Hash256,
+) -> Result<AttestationData, ValidatorError> {
+    let epoch = compute_epoch_at_slot::<P>(state.slot);
+    let epoch_start = epoch.saturating_mul(P::slots_per_epoch());
+    let target_root = if epoch_start == state.slot {
+        head_root
+    } else {
+        get_block_root(state, epoch)?
+    };
+    Ok(AttestationData {
+        slot: state.slot,
+        index: 0,
+        beacon_block_root: head_root,
+        source: state.current_justified_checkpoint,
+        target: Checkpoint {
+            epoch,
+            root: target_root,
+        },
+    })
+}
+
+/// A signed `SingleAttestation` of `validator` in committee `committee_index`.
+pub fn single_attestation<P: Preset>(
+    state: &State<P>,
+    data: &AttestationData,
+    committee_index: u64,
+    validator: ValidatorIndex,
+    key: &SecretKey,
+) -> SingleAttestation {
+    let domain = get_domain(state, DOMAIN_BEACON_ATTESTER, Some(data.target.epoch));
+    SingleAttestation {
+        committee_index,
+        attester_index: validator,
+        data: *data,
+        signature: sign(key, compute_signing_root(data, domain)),
+    }
+}
+
+/// The slot signature (`get_slot_signature`) that decides whether a validator aggregates.
+pub fn slot_signature<P: Preset>(state: &State<P>, slot: Slot, key: &SecretKey) -> SignatureBytes {
+    let domain = get_domain(
+        state,
+        DOMAIN_SELECTION_PROOF,
+        Some(compute_epoch_at_slot::<P>(slot)),
+    );
+    sign(key, compute_signing_root(&slot, domain))
+}
+
+/// A signed aggregate-and-proof around `aggregate`.
+pub fn aggregate_and_proof<P: Preset>(
+    state: &State<P>,
+    aggregator: ValidatorIndex,
+    aggregate: Attestation<P>,
+    selection_proof: SignatureBytes,
+    key: &SecretKey,
+) -> SignedAggregateAndProof<P> {
+    let message = AggregateAndProof {
+        aggregator_index: aggregator,
+        aggregate,
+        selection_proof,
+    };
+    let domain = get_domain(
+        state,
+        DOMAIN_AGGREGATE_AND_PROOF,
+        Some(compute_epoch_at_slot::<P>(message.aggregate.data.slot)),
+    );
+    let signature = sign(key, compute_signing_root(&message, domain));
+    SignedAggregateAndProof { message, signature }
+}
+
+/// Each local validator's committee duty at `slot`: (validator, committee index, position,
+/// committee length).
+pub fn attester_duties(
+    committees: &CommitteeCache,
+    slot: Slot,
+    local: &LocalValidators,
+) -> Result<Vec<(ValidatorIndex, u64, usize, usize)>, ValidatorError> {
+    let mut duties = Vec::new();
+    for committee_index in 0..committees.committees_per_slot() {
+        let committee = committees.get_beacon_committee(slot, committee_index)?;
+        for (position, validator) in committee.iter().enumerate() {
+            if local.get(*validator).is_some() {
+                duties.push((*validator, committee_index, position, committee.len()));
+            }
+        }
+    }
+    Ok(duties)
+}
+
+/// The committees of `epoch` from `state`.
+pub fn committees<P: Preset>(
+    state: &State<P>,
+    epoch: Epoch,
+    caches: &mut Caches,
+) -> Result<std::sync::Arc<CommitteeCache>, ValidatorError> {
+    Ok(caches.committee_cache(state, epoch)?)
+}
+
+/// An interop genesis state at Fulu for `count` validators (validator `i` holds interop key
+/// `i`, 32 ETH each) whose execution genesis is `payload_header`.
+pub fn interop_genesis<P: Preset>(
+    config: &ChainConfig,
+    count: u64,
+    genesis_time: u64,
+    payload_header: keel_types::electra::ExecutionPayloadHeader<P>,
+) -> Result<State<P>, ValidatorError> {
+    let local = LocalValidators::interop(0..count)?;
+    let validators: Vec<(PublicKeyBytes, u64)> = local
+        .indices()
+        .into_iter()
+        .filter_map(|i| local.get(i).map(|(_, pk)| (*pk, P::MAX_EFFECTIVE_BALANCE)))
+        .collect();
+    let eth1_block_hash = payload_header.block_hash;
+    Ok(keel_state_transition::genesis::interop_genesis_state_fulu(
+        config,
+        &validators,
+        genesis_time,
+        eth1_block_hash,
+        payload_header,
+        &mut Caches::new(),
+    )?)
+}

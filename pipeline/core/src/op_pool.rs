@@ -1,0 +1,172 @@
+//! The operation pool: verified attestations, aggregated per (data, committee), from which block
+//! production packs Electra's on-chain aggregates.
+//!
+//! The core is its only writer; block production reads it. A short mutex guards it (inserts
+//! and reads are microseconds), so a reader never waits on the state transition.
+
+use keel_crypto::bls::{AggregateSignature, Signature};
+use keel_types::electra::{Attestation, AttestationData};
+use keel_types::phase0::Checkpoint;
+use keel_types::ssz_types::{BitList, BitVector};
+use keel_types::tree_hash::TreeHash;
+use keel_types::typenum::Unsigned;
+use keel_types::{Epoch, Hash256, Preset, Slot};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
+
+/// One committee's best aggregate for one `AttestationData`.
+#[derive(Clone)]
+struct CommitteeAggregate {
+    /// Bit `i`: the committee's `i`-th member attested.
+    bits: Vec<bool>,
+    signature: AggregateSignature,
+}
+
+#[derive(Default)]
+struct Pool {
+    /// By `hash_tree_root(data)`, then committee index.
+    by_data: HashMap<Hash256, (AttestationData, BTreeMap<u64, CommitteeAggregate>)>,
+}
+
+/// Verified attestations waiting to be packed into a block.
+#[derive(Default)]
+pub struct OperationPool {
+    pool: Mutex<Pool>,
+}
+
+impl OperationPool {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a one-committee attestation whose signature was verified. Disjoint attesters are
+    /// merged into the existing aggregate; an overlapping one replaces it only if it has more
+    /// attesters (aggregates cannot be split).
+    pub fn insert<P: Preset>(&self, attestation: &Attestation<P>, committee_index: u64) {
+        let Ok(signature) = Signature::from_signature_bytes(&attestation.signature) else {
+            return;
+        };
+        let bits: Vec<bool> = attestation.aggregation_bits.iter().collect();
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, committees) = pool
+            .by_data
+            .entry(attestation.data.tree_hash_root())
+            .or_insert_with(|| (attestation.data, BTreeMap::new()));
+        match committees.get_mut(&committee_index) {
+            None => {
+                committees.insert(
+                    committee_index,
+                    CommitteeAggregate {
+                        bits,
+                        signature: AggregateSignature::from_signature(&signature),
+                    },
+                );
+            }
+            Some(existing) if existing.bits.len() == bits.len() => {
+                let overlaps = existing.bits.iter().zip(&bits).any(|(a, b)| *a && *b);
+                if !overlaps {
+                    for (mine, theirs) in existing.bits.iter_mut().zip(&bits) {
+                        *mine |= *theirs;
+                    }
+                    existing.signature.add(&signature);
+                } else if count(&bits) > count(&existing.bits) {
+                    *existing = CommitteeAggregate {
+                        bits,
+                        signature: AggregateSignature::from_signature(&signature),
+                    };
+                }
+            }
+            // A committee of another size for the same data: not from our shuffling; ignore.
+            Some(_) => {}
+        }
+    }
+
+    /// Up to `MAX_ATTESTATIONS_ELECTRA` on-chain aggregates for a block at `slot` whose
+    /// pre-state has the given justified checkpoints (`process_attestation`'s source rule):
+    /// each combines every committee's aggregate for one `AttestationData`, best first (most
+    /// attesters, then newest).
+    pub fn attestations_for_block<P: Preset>(
+        &self,
+        slot: Slot,
+        current_justified: Checkpoint,
+        previous_justified: Checkpoint,
+    ) -> Vec<Attestation<P>> {
+        let current_epoch = slot / P::slots_per_epoch();
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut candidates: Vec<(usize, Slot, Attestation<P>)> = pool
+            .by_data
+            .values()
+            .filter(|(data, _)| {
+                let included_from = data.slot.saturating_add(P::MIN_ATTESTATION_INCLUSION_DELAY);
+                let epoch = data.target.epoch;
+                let source = if epoch == current_epoch {
+                    current_justified
+                } else {
+                    previous_justified
+                };
+                included_from <= slot
+                    && (epoch == current_epoch || epoch.saturating_add(1) == current_epoch)
+                    && data.source == source
+            })
+            .filter_map(|(data, committees)| {
+                let attesters = committees.values().map(|c| count(&c.bits)).sum();
+                on_chain_aggregate::<P>(data, committees).map(|a| (attesters, data.slot, a))
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        candidates
+            .into_iter()
+            .take(P::MaxAttestationsElectra::to_usize())
+            .map(|(_, _, a)| a)
+            .collect()
+    }
+
+    /// Drops attestations that can no longer be included (target before the previous epoch).
+    pub fn prune(&self, current_epoch: Epoch) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.by_data
+            .retain(|_, (data, _)| data.target.epoch.saturating_add(1) >= current_epoch);
+    }
+
+    pub fn len(&self) -> usize {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.by_data.values().map(|(_, c)| c.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn count(bits: &[bool]) -> usize {
+    bits.iter().filter(|b| **b).count()
+}
+
+/// Electra's aggregate over several committees: committee bits for each, aggregation bits
+/// concatenated in committee order, signatures summed.
+fn on_chain_aggregate<P: Preset>(
+    data: &AttestationData,
+    committees: &BTreeMap<u64, CommitteeAggregate>,
+) -> Option<Attestation<P>> {
+    let total: usize = committees.values().map(|c| c.bits.len()).sum();
+    let mut aggregation_bits = BitList::with_capacity(total).ok()?;
+    let mut committee_bits = BitVector::new();
+    let mut signature = AggregateSignature::infinity();
+    let mut offset = 0;
+    for (&index, aggregate) in committees {
+        committee_bits.set(usize::try_from(index).ok()?, true).ok()?;
+        for (i, bit) in aggregate.bits.iter().enumerate() {
+            if *bit {
+                aggregation_bits.set(offset + i, true).ok()?;
+            }
+        }
+        offset += aggregate.bits.len();
+        signature.add_aggregate(&aggregate.signature);
+    }
+    Some(Attestation {
+        aggregation_bits,
+        data: *data,
+        signature: signature.to_bytes(),
+        committee_bits,
+    })
+}

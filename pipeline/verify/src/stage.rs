@@ -1,0 +1,261 @@
+//! The decode → validate → BLS-batch stages as one running unit.
+//!
+//! [`VerifyStage::submit`] hands a raw message to the rayon pool, which decompresses, decodes
+//! and checks the gossip rules against the latest snapshot. Messages that pass wait (at most
+//! [`BATCH_WAIT`], at most [`BATCH_SIZE`] of them) in the batcher thread, whose batches are
+//! verified on the rayon pool in chunks (same-message grouping inside each chunk), and the
+//! survivors go to the [`StageSink`]. Every message gets a verdict.
+
+use crate::gossip::{GossipContext, GossipError, GossipValidator, Pending};
+use crate::verified::{VerifiedAttestation, VerifiedBlock};
+use arc_swap::ArcSwap;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use keel_decode::GossipDecoder;
+use keel_pipeline_api::{GossipMessage, PeerTag, RawMessage, SnapshotCell, Verdict};
+use keel_state_transition::pubkey_cache::PubkeyCache;
+use keel_types::Preset;
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a validated message may wait for others to share its BLS batch.
+pub const BATCH_WAIT: Duration = Duration::from_millis(5);
+/// Most messages per batch.
+pub const BATCH_SIZE: usize = 256;
+/// Messages per parallel verification chunk.
+const CHUNK: usize = 64;
+/// Validated messages waiting for the batcher; beyond this, submitters get backpressure.
+const PENDING_CAPACITY: usize = 16_384;
+
+/// Metric names.
+pub mod metric {
+    pub const DECODED: &str = "keel_verify_decoded_total";
+    pub const VERDICTS: &str = "keel_verify_verdicts_total";
+    pub const BATCH_SIZE: &str = "keel_verify_batch_size";
+    pub const RECEIPT_TO_VERDICT_SECONDS: &str = "keel_verify_receipt_to_verdict_seconds";
+}
+
+/// Where verified messages and verdicts go.
+pub trait StageSink<P: Preset>: Send + Sync + 'static {
+    fn block(&self, block: VerifiedBlock<P>);
+    fn attestation(&self, attestation: VerifiedAttestation<P>);
+    /// The verdict for gossipsub and the peer scorer.
+    fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict);
+}
+
+enum Item<P: Preset> {
+    Block(VerifiedBlock<P>),
+    Attestation(VerifiedAttestation<P>),
+}
+
+struct Waiting<P: Preset> {
+    pending: Pending<Item<P>>,
+    message_id: [u8; 20],
+    peer: PeerTag,
+    received_at: Instant,
+}
+
+struct Shared<P: Preset> {
+    decoder: GossipDecoder<P>,
+    validator: GossipValidator<P>,
+    snapshots: Arc<SnapshotCell<P>>,
+    pubkeys: Arc<ArcSwap<PubkeyCache>>,
+    sink: Arc<dyn StageSink<P>>,
+}
+
+pub struct VerifyStage<P: Preset> {
+    shared: Arc<Shared<P>>,
+    to_batcher: Sender<Waiting<P>>,
+    stop: Arc<AtomicBool>,
+    batcher: Option<JoinHandle<()>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl<P: Preset> VerifyStage<P> {
+    pub fn start(
+        decoder: GossipDecoder<P>,
+        validator: GossipValidator<P>,
+        snapshots: Arc<SnapshotCell<P>>,
+        pubkeys: Arc<ArcSwap<PubkeyCache>>,
+        sink: Arc<dyn StageSink<P>>,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            decoder,
+            validator,
+            snapshots,
+            pubkeys,
+            sink,
+        });
+        let (to_batcher, from_stage) = bounded(PENDING_CAPACITY);
+        let stop = Arc::new(AtomicBool::new(false));
+        let batcher = {
+            let shared = Arc::clone(&shared);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("keel-bls-batcher".into())
+                .spawn(move || batcher(&shared, &from_stage, &stop))?
+        };
+        Ok(VerifyStage {
+            shared,
+            to_batcher,
+            stop,
+            batcher: Some(batcher),
+        })
+    }
+
+    /// Queues a raw message for the stages. Returns at once; the verdict arrives at the sink.
+    pub fn submit(&self, raw: RawMessage) {
+        let shared = Arc::clone(&self.shared);
+        let to_batcher = self.to_batcher.clone();
+        rayon::spawn(move || {
+            if let Some(waiting) = validate(&shared, &raw) {
+                // Blocks the rayon worker when the batcher is behind: backpressure.
+                let _ = to_batcher.send(waiting);
+            }
+        });
+    }
+
+    /// Prunes the duplicate caches below the finalized epoch.
+    pub fn prune(&self, finalized_epoch: u64) {
+        self.shared.validator.prune(finalized_epoch);
+    }
+}
+
+impl<P: Preset> Drop for VerifyStage<P> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.batcher.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn report<P: Preset>(shared: &Shared<P>, id: [u8; 20], peer: PeerTag, at: Instant, v: Verdict) {
+    let label = match v {
+        Verdict::Accept => "accept",
+        Verdict::Ignore(_) => "ignore",
+        Verdict::Reject(_) => "reject",
+    };
+    metrics::counter!(metric::VERDICTS, "verdict" => label).increment(1);
+    metrics::histogram!(metric::RECEIPT_TO_VERDICT_SECONDS).record(at.elapsed().as_secs_f64());
+    shared.sink.verdict(id, peer, v);
+}
+
+/// Decode and gossip rules; `None` when the message got its verdict already.
+fn validate<P: Preset>(shared: &Shared<P>, raw: &RawMessage) -> Option<Waiting<P>> {
+    let (decoded, message_id) = shared.decoder.decode(raw);
+    metrics::counter!(metric::DECODED).increment(1);
+    let decoded = match decoded {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            report(shared, message_id, raw.peer, raw.received_at, e.verdict());
+            return None;
+        }
+    };
+    let snapshot = shared.snapshots.load();
+    let pubkeys = shared.pubkeys.load();
+    let ctx = GossipContext {
+        snapshot: &snapshot,
+        pubkeys: &pubkeys,
+        now_ms: now_ms(),
+    };
+    let received_at = raw.received_at;
+    let pending: Result<Pending<Item<P>>, GossipError> = match &decoded.message {
+        GossipMessage::Block(block) => shared
+            .validator
+            .validate_block(&ctx, block, received_at)
+            .map(|p| p.map(Item::Block)),
+        GossipMessage::Attestation {
+            subnet,
+            attestation,
+        } => shared
+            .validator
+            .validate_single_attestation(&ctx, *subnet, attestation, received_at)
+            .map(|p| p.map(Item::Attestation)),
+        GossipMessage::Aggregate(aggregate) => shared
+            .validator
+            .validate_aggregate(&ctx, aggregate, received_at)
+            .map(|p| p.map(Item::Attestation)),
+        other => Err(GossipError::Ignore(format!(
+            "{} is not validated by this node yet",
+            other.kind()
+        ))),
+    };
+    match pending {
+        Ok(pending) => Some(Waiting {
+            pending,
+            message_id,
+            peer: raw.peer,
+            received_at,
+        }),
+        Err(e) => {
+            report(shared, message_id, raw.peer, received_at, e.verdict());
+            None
+        }
+    }
+}
+
+fn batcher<P: Preset>(shared: &Shared<P>, from_stage: &Receiver<Waiting<P>>, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(first) = from_stage.recv_timeout(Duration::from_millis(50)) else {
+            continue;
+        };
+        let deadline = Instant::now() + BATCH_WAIT;
+        let mut batch = vec![first];
+        while batch.len() < BATCH_SIZE {
+            match from_stage.recv_deadline(deadline) {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!(metric::BATCH_SIZE).record(batch.len() as f64);
+        let chunks: Vec<Vec<Waiting<P>>> = chunked(batch, CHUNK);
+        chunks.into_par_iter().for_each(|chunk| finish_chunk(shared, chunk));
+    }
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::new();
+    let mut current = Vec::with_capacity(size);
+    for item in items {
+        current.push(item);
+        if current.len() == size {
+            chunks.push(std::mem::replace(&mut current, Vec::with_capacity(size)));
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+fn finish_chunk<P: Preset>(shared: &Shared<P>, chunk: Vec<Waiting<P>>) {
+    let mut meta = Vec::with_capacity(chunk.len());
+    let mut pendings = Vec::with_capacity(chunk.len());
+    for waiting in chunk {
+        meta.push((waiting.message_id, waiting.peer, waiting.received_at));
+        pendings.push(waiting.pending);
+    }
+    let mut rng = rand::rng();
+    let results = shared.validator.finish(pendings, &mut rng);
+    for ((message_id, peer, received_at), result) in meta.into_iter().zip(results) {
+        match result {
+            Ok(item) => {
+                report(shared, message_id, peer, received_at, Verdict::Accept);
+                match item {
+                    Item::Block(block) => shared.sink.block(block),
+                    Item::Attestation(attestation) => shared.sink.attestation(attestation),
+                }
+            }
+            Err(e) => report(shared, message_id, peer, received_at, e.verdict()),
+        }
+    }
+}

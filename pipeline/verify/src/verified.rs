@@ -1,0 +1,79 @@
+//! The verify stage's outputs. Their fields are private and they are only constructed in this
+//! crate, after the gossip rules and the signatures passed: whatever the core receives has been
+//! through the stage.
+
+use keel_types::electra::{Attestation, AttestationData, SignedBeaconBlock};
+use keel_types::{Hash256, Preset, ValidatorIndex};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A block whose gossip rules and proposer signature passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedBlock<P: Preset> {
+    pub(crate) block: Arc<SignedBeaconBlock<P>>,
+    pub(crate) root: Hash256,
+    pub(crate) received_at: Instant,
+}
+
+impl<P: Preset> VerifiedBlock<P> {
+    pub fn block(&self) -> &Arc<SignedBeaconBlock<P>> {
+        &self.block
+    }
+
+    /// `hash_tree_root(block.message)`.
+    pub fn root(&self) -> Hash256 {
+        self.root
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+}
+
+/// Where a verified attestation came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttestationOrigin {
+    /// A `SingleAttestation` from a `beacon_attestation_{subnet}` topic.
+    Single,
+    /// The aggregate of a `SignedAggregateAndProof`.
+    Aggregate,
+}
+
+/// An attestation whose gossip rules and signatures passed, in the on-chain (aggregate) form
+/// the operation pool and block production use, with its attesting indices resolved.
+#[derive(Debug, Clone)]
+pub struct VerifiedAttestation<P: Preset> {
+    pub(crate) attestation: Arc<Attestation<P>>,
+    pub(crate) attesting_indices: Vec<ValidatorIndex>,
+    pub(crate) committee_index: u64,
+    pub(crate) origin: AttestationOrigin,
+    pub(crate) received_at: Instant,
+}
+
+impl<P: Preset> VerifiedAttestation<P> {
+    pub fn attestation(&self) -> &Arc<Attestation<P>> {
+        &self.attestation
+    }
+
+    pub fn data(&self) -> &AttestationData {
+        &self.attestation.data
+    }
+
+    /// Sorted.
+    pub fn attesting_indices(&self) -> &[ValidatorIndex] {
+        &self.attesting_indices
+    }
+
+    /// The one committee this attestation's bits cover (gossip attestations cover exactly one).
+    pub fn committee_index(&self) -> u64 {
+        self.committee_index
+    }
+
+    pub fn origin(&self) -> AttestationOrigin {
+        self.origin
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+}
