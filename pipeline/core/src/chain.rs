@@ -344,6 +344,10 @@ impl<P: Preset> Chain<P> {
         Arc::clone(&self.shared_pubkeys)
     }
 
+    pub fn genesis_time(&self) -> u64 {
+        self.genesis_time
+    }
+
     pub fn head(&self) -> Head {
         self.head
     }

@@ -121,6 +121,19 @@ impl OperationPool {
             .collect()
     }
 
+    /// The best aggregate of one committee for `data` (what an aggregator publishes).
+    pub fn aggregate<P: Preset>(
+        &self,
+        data: &AttestationData,
+        committee_index: u64,
+    ) -> Option<Attestation<P>> {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, committees) = pool.by_data.get(&data.tree_hash_root())?;
+        let aggregate = committees.get(&committee_index)?;
+        let one = BTreeMap::from([(committee_index, aggregate.clone())]);
+        on_chain_aggregate::<P>(data, &one)
+    }
+
     /// Drops attestations that can no longer be included (target before the previous epoch).
     pub fn prune(&self, current_epoch: Epoch) {
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);

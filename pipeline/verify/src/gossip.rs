@@ -118,8 +118,12 @@ pub struct GossipValidator<P: Preset> {
     seen: Mutex<HashSet<SeenKey>>,
     /// Committee shufflings of the states it validated against (the core keeps its own).
     caches: Mutex<Caches>,
+    /// Parent states advanced to a later epoch: `((parent root, epoch), state)`.
+    advanced: Mutex<Vec<AdvancedState<P>>>,
     _preset: std::marker::PhantomData<P>,
 }
+
+type AdvancedState<P> = ((Hash256, Epoch), Arc<fulu::BeaconState<P>>);
 
 /// What a rule needs of the world: the snapshot, the validator keys and the time.
 #[derive(Clone, Copy)]
@@ -136,6 +140,7 @@ impl<P: Preset> GossipValidator<P> {
             config,
             seen: Mutex::new(HashSet::new()),
             caches: Mutex::new(Caches::new()),
+            advanced: Mutex::new(Vec::new()),
             _preset: std::marker::PhantomData,
         }
     }
@@ -249,8 +254,14 @@ impl<P: Preset> GossipValidator<P> {
             .snapshot
             .state_by_block_root(&message.parent_root)
             .ok_or_else(|| ignore("parent state not held"))?;
-        let expected = proposer_from_lookahead::<P>(&parent_state.state, message.slot)
-            .ok_or_else(|| ignore("block more than one epoch past its parent's state"))?;
+        let expected = match proposer_from_lookahead::<P>(&parent_state.state, message.slot) {
+            Some(proposer) => proposer,
+            None => {
+                let advanced = self.advanced_parent_state(parent_state, message.slot)?;
+                proposer_from_lookahead::<P>(&advanced, message.slot)
+                    .ok_or_else(|| ignore("proposer lookahead does not reach the block"))?
+            }
+        };
         if expected != message.proposer_index {
             return Err(reject(format!(
                 "proposer {} is not the expected {expected}",
@@ -275,6 +286,36 @@ impl<P: Preset> GossipValidator<P> {
             sets: vec![owned_set(set)],
             seen: vec![seen],
         })
+    }
+
+    /// The parent's state advanced through empty slots to the block's epoch, for a block more
+    /// than an epoch after its parent (the lookahead of the parent's state does not reach it).
+    /// Computed here, on the stage's threads, never by the core; the last few are kept.
+    fn advanced_parent_state(
+        &self,
+        parent: &StateEntry<P>,
+        slot: Slot,
+    ) -> Result<Arc<fulu::BeaconState<P>>, GossipError> {
+        let epoch = compute_epoch_at_slot::<P>(slot);
+        let key = (parent.block_root, epoch);
+        let mut advanced = self
+            .advanced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, state)) = advanced.iter().find(|(k, _)| *k == key) {
+            return Ok(Arc::clone(state));
+        }
+        let mut state = (*parent.state).clone();
+        let epoch_start = epoch.saturating_mul(P::slots_per_epoch());
+        let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        keel_state_transition::slot::process_slots(&mut state, &self.config, &mut caches, epoch_start)
+            .map_err(|e| ignore(format!("advancing the parent state: {e}")))?;
+        let state = Arc::new(state);
+        if advanced.len() >= 4 {
+            advanced.remove(0);
+        }
+        advanced.push((key, Arc::clone(&state)));
+        Ok(state)
     }
 
     // ------------------------------------------------------------------ attestations
