@@ -3,15 +3,16 @@
 CARGO ?= cargo
 SPEC_TESTS_DIR ?= $(if $(CONSENSUS_SPEC_TESTS_DIR),$(CONSENSUS_SPEC_TESTS_DIR),../shared/spec-tests)
 
-.PHONY: all build test unit-test spec-test bench fmt clippy lint run
+.PHONY: all build test unit-test spec-test api-schema-test bench fmt clippy lint run
 
 all: build
 
 build:
 	$(CARGO) build --release --workspace
 
-## Every test: unit and integration tests, then the consensus spec tests.
-test: unit-test spec-test
+## Every test: unit and integration tests, the consensus spec tests, then the Beacon API
+## against its OpenAPI document (schemathesis, installed into a venv under target/).
+test: unit-test spec-test api-schema-test
 
 unit-test:
 	$(CARGO) test --workspace --exclude keel-benches
@@ -19,6 +20,9 @@ unit-test:
 ## The official consensus spec tests (release mode: BLS, KZG and state transitions are heavy).
 spec-test:
 	$(CARGO) run --release -p keel-spec-tests -- --root $(SPEC_TESTS_DIR)
+
+api-schema-test:
+	node/api/schemathesis/run.sh
 
 bench:
 	$(CARGO) bench -p keel-benches
@@ -32,9 +36,10 @@ clippy:
 lint: clippy
 	$(CARGO) fmt --all --check
 
-## The runnable node (`keel dev`) is not built yet: say so plainly rather than start something
-## that is not a beacon node.
+## A local Fulu devnet: 64 interop validators, an embedded mock execution engine, the Beacon
+## API on 127.0.0.1:5052 and metrics on 127.0.0.1:5054. Resumes from ./keel-data if it exists;
+## `make run ARGS=--reset` starts a new devnet.
+DATADIR ?= keel-data
+ARGS ?=
 run:
-	@echo "make run: the keel binary (keel dev: a local Fulu devnet) is not implemented yet;" >&2
-	@echo "          see README.md for what works today (make test, make spec-test, make bench)." >&2
-	@exit 2
+	$(CARGO) run --release -p keel -- dev --datadir $(DATADIR) $(ARGS)

@@ -98,6 +98,18 @@ impl PayloadVerdict {
             _ => None,
         }
     }
+
+    /// The verdict as the core takes it with a block.
+    pub fn payload_status(&self) -> keel_pipeline_api::PayloadStatus {
+        use keel_pipeline_api::PayloadStatus;
+        match self {
+            Self::Valid => PayloadStatus::Valid,
+            Self::Syncing | Self::Accepted => PayloadStatus::Optimistic,
+            Self::Invalid { .. } | Self::InvalidBlockHash { .. } => PayloadStatus::Invalid {
+                latest_valid_hash: self.latest_valid_hash(),
+            },
+        }
+    }
 }
 
 /// `PayloadAttributesV3` in Keel's types: what a proposer asks the EL to build on.

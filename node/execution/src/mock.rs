@@ -510,8 +510,16 @@ fn new_payload(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
 
     let mut state = shared.lock();
     state.received.push(payload.clone());
+    let computed = mock_block_hash(&payload, parent_beacon_block_root, &requests);
     match state.mode {
-        MockMode::Syncing => return Ok(status("SYNCING", None, None)),
+        MockMode::Syncing => {
+            // A syncing execution client still keeps the payload, to execute once synced: the
+            // next block can be built on it.
+            if computed == hash {
+                state.blocks.insert(hash, payload.clone());
+            }
+            return Ok(status("SYNCING", None, None));
+        }
         MockMode::Invalid { latest_valid_hash } => {
             return Ok(status(
                 "INVALID",
@@ -521,7 +529,6 @@ fn new_payload(shared: &Shared, params: &Value) -> Result<Value, RpcError> {
         }
         MockMode::Normal => {}
     }
-    let computed = mock_block_hash(&payload, parent_beacon_block_root, &requests);
     if computed != hash {
         return Ok(status(
             "INVALID",

@@ -47,18 +47,33 @@ pub type NextSyncCommitteeBranch = FixedVector<Bytes32, NextSyncCommitteeBranchL
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SyncAggregate<P: Preset> {
     pub sync_committee_bits: BitVector<P::SyncCommitteeSize>,
     pub sync_committee_signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SyncCommittee<P: Preset> {
     pub pubkeys: FixedVector<BlsPubkey, P::SyncCommitteeSize>,
     pub aggregate_pubkey: BlsPubkey,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     pub eth1_data: Eth1Data,
@@ -73,6 +88,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -82,6 +102,11 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
@@ -90,6 +115,7 @@ pub struct SignedBeaconBlock<P: Preset> {
 /// The sync committees sit behind `Arc`s: they change once per period, and a state copy should not
 /// copy `SYNC_COMMITTEE_SIZE` public keys twice.
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -130,6 +156,11 @@ pub struct BeaconState<P: Preset> {
 // ---- validator.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SyncCommitteeMessage {
     pub slot: Slot,
     pub beacon_block_root: Root,
@@ -138,6 +169,11 @@ pub struct SyncCommitteeMessage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SyncCommitteeContribution<P: Preset> {
     pub slot: Slot,
     pub beacon_block_root: Root,
@@ -148,6 +184,11 @@ pub struct SyncCommitteeContribution<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ContributionAndProof<P: Preset> {
     pub aggregator_index: ValidatorIndex,
     pub contribution: SyncCommitteeContribution<P>,
@@ -155,12 +196,22 @@ pub struct ContributionAndProof<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedContributionAndProof<P: Preset> {
     pub message: ContributionAndProof<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SyncAggregatorSelectionData {
     pub slot: Slot,
     pub subcommittee_index: u64,
@@ -170,6 +221,11 @@ pub struct SyncAggregatorSelectionData {
 
 /// `MetaData` v2: adds `syncnets`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct MetaData {
     pub seq_number: u64,
     pub attnets: BitVector<AttestationSubnetCount>,
@@ -179,11 +235,21 @@ pub struct MetaData {
 // ---- light-client/sync-protocol.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientHeader {
     pub beacon: BeaconBlockHeader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientBootstrap<P: Preset> {
     /// Header matching the requested beacon block root.
     pub header: LightClientHeader,
@@ -193,6 +259,11 @@ pub struct LightClientBootstrap<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientUpdate<P: Preset> {
     /// Header attested to by the sync committee.
     pub attested_header: LightClientHeader,
@@ -209,6 +280,11 @@ pub struct LightClientUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientFinalityUpdate<P: Preset> {
     pub attested_header: LightClientHeader,
     pub finalized_header: LightClientHeader,
@@ -218,6 +294,11 @@ pub struct LightClientFinalityUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientOptimisticUpdate<P: Preset> {
     pub attested_header: LightClientHeader,
     pub sync_aggregate: SyncAggregate<P>,
@@ -228,6 +309,11 @@ pub struct LightClientOptimisticUpdate<P: Preset> {
 
 /// `LightClientUpdatesByRange v1` request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientUpdatesByRangeRequest {
     pub start_period: u64,
     pub count: u64,

@@ -43,6 +43,11 @@ pub type ExtraData<P> = ByteList<<P as Preset>::MaxExtraDataBytes>;
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayload<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -56,6 +61,7 @@ pub struct ExecutionPayload<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -63,6 +69,11 @@ pub struct ExecutionPayload<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayloadHeader<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -76,6 +87,7 @@ pub struct ExecutionPayloadHeader<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -83,6 +95,11 @@ pub struct ExecutionPayloadHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     pub eth1_data: Eth1Data,
@@ -98,6 +115,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -107,12 +129,18 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -155,6 +183,11 @@ pub struct BeaconState<P: Preset> {
 // ---- fork-choice.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PowBlock {
     pub block_hash: Hash32,
     pub parent_hash: Hash32,

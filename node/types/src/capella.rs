@@ -40,6 +40,11 @@ pub type Withdrawals<P> = VariableList<Withdrawal, <P as Preset>::MaxWithdrawals
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Withdrawal {
     pub index: WithdrawalIndex,
     pub validator_index: ValidatorIndex,
@@ -48,6 +53,11 @@ pub struct Withdrawal {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BLSToExecutionChange {
     pub validator_index: ValidatorIndex,
     pub from_bls_pubkey: BlsPubkey,
@@ -55,18 +65,33 @@ pub struct BLSToExecutionChange {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBLSToExecutionChange {
     pub message: BLSToExecutionChange,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct HistoricalSummary {
     pub block_summary_root: Root,
     pub state_summary_root: Root,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayload<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -80,6 +105,7 @@ pub struct ExecutionPayload<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -89,6 +115,11 @@ pub struct ExecutionPayload<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayloadHeader<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -102,6 +133,7 @@ pub struct ExecutionPayloadHeader<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -111,6 +143,11 @@ pub struct ExecutionPayloadHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     pub eth1_data: Eth1Data,
@@ -128,6 +165,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -137,12 +179,18 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -191,6 +239,11 @@ pub struct BeaconState<P: Preset> {
 // ---- light-client/sync-protocol.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientHeader<P: Preset> {
     /// Beacon block header.
     pub beacon: BeaconBlockHeader,
@@ -200,6 +253,11 @@ pub struct LightClientHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientBootstrap<P: Preset> {
     pub header: LightClientHeader<P>,
     pub current_sync_committee: SyncCommittee<P>,
@@ -207,6 +265,11 @@ pub struct LightClientBootstrap<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub next_sync_committee: SyncCommittee<P>,
@@ -218,6 +281,11 @@ pub struct LightClientUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientFinalityUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub finalized_header: LightClientHeader<P>,
@@ -227,6 +295,11 @@ pub struct LightClientFinalityUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientOptimisticUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub sync_aggregate: SyncAggregate<P>,

@@ -51,6 +51,11 @@ pub type BeaconBlocksByRootRequest = VariableList<Root, MaxRequestBlocksDeneb>;
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayload<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -64,6 +69,7 @@ pub struct ExecutionPayload<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -76,6 +82,11 @@ pub struct ExecutionPayload<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionPayloadHeader<P: Preset> {
     // Execution block header fields
     pub parent_hash: Hash32,
@@ -89,6 +100,7 @@ pub struct ExecutionPayloadHeader<P: Preset> {
     pub gas_used: u64,
     pub timestamp: u64,
     pub extra_data: ExtraData<P>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::uint256_decimal"))]
     pub base_fee_per_gas: Uint256,
     // Extra payload fields
     pub block_hash: Hash32,
@@ -101,6 +113,11 @@ pub struct ExecutionPayloadHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     pub eth1_data: Eth1Data,
@@ -119,6 +136,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -128,12 +150,18 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -181,6 +209,11 @@ pub struct BeaconState<P: Preset> {
 // ---- p2p-interface.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BlobSidecar<P: Preset> {
     /// Index of the blob in the block.
     pub index: BlobIndex,
@@ -192,6 +225,11 @@ pub struct BlobSidecar<P: Preset> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BlobIdentifier {
     pub block_root: Root,
     pub index: BlobIndex,
@@ -199,6 +237,11 @@ pub struct BlobIdentifier {
 
 /// `BlobSidecarsByRange v1` request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BlobSidecarsByRangeRequest {
     pub start_slot: Slot,
     pub count: u64,
@@ -207,6 +250,11 @@ pub struct BlobSidecarsByRangeRequest {
 // ---- light-client/sync-protocol.md (Capella shapes over Deneb's execution header) ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientHeader<P: Preset> {
     pub beacon: BeaconBlockHeader,
     pub execution: ExecutionPayloadHeader<P>,
@@ -214,6 +262,11 @@ pub struct LightClientHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientBootstrap<P: Preset> {
     pub header: LightClientHeader<P>,
     pub current_sync_committee: SyncCommittee<P>,
@@ -221,6 +274,11 @@ pub struct LightClientBootstrap<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub next_sync_committee: SyncCommittee<P>,
@@ -232,6 +290,11 @@ pub struct LightClientUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientFinalityUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub finalized_header: LightClientHeader<P>,
@@ -241,6 +304,11 @@ pub struct LightClientFinalityUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientOptimisticUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub sync_aggregate: SyncAggregate<P>,

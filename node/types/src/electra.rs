@@ -63,6 +63,11 @@ pub type NextSyncCommitteeBranch = FixedVector<Bytes32, NextSyncCommitteeBranchL
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PendingDeposit {
     pub pubkey: BlsPubkey,
     pub withdrawal_credentials: Bytes32,
@@ -72,6 +77,11 @@ pub struct PendingDeposit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PendingPartialWithdrawal {
     pub validator_index: ValidatorIndex,
     pub amount: Gwei,
@@ -79,12 +89,22 @@ pub struct PendingPartialWithdrawal {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PendingConsolidation {
     pub source_index: ValidatorIndex,
     pub target_index: ValidatorIndex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DepositRequest {
     pub pubkey: BlsPubkey,
     pub withdrawal_credentials: Bytes32,
@@ -94,6 +114,11 @@ pub struct DepositRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct WithdrawalRequest {
     pub source_address: ExecutionAddress,
     pub validator_pubkey: BlsPubkey,
@@ -101,6 +126,11 @@ pub struct WithdrawalRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ConsolidationRequest {
     pub source_address: ExecutionAddress,
     pub source_pubkey: BlsPubkey,
@@ -108,6 +138,11 @@ pub struct ConsolidationRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ExecutionRequests<P: Preset> {
     /// [New in Electra:EIP6110]
     pub deposits: DepositRequests<P>,
@@ -119,6 +154,11 @@ pub struct ExecutionRequests<P: Preset> {
 
 /// The attestation a single validator gossips on its subnet (EIP-7549).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SingleAttestation {
     pub committee_index: CommitteeIndex,
     pub attester_index: ValidatorIndex,
@@ -127,6 +167,11 @@ pub struct SingleAttestation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct AttesterSlashing<P: Preset> {
     /// Modified in Electra: the Electra `IndexedAttestation`.
     pub attestation_1: IndexedAttestation<P>,
@@ -134,6 +179,11 @@ pub struct AttesterSlashing<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     pub eth1_data: Eth1Data,
@@ -155,6 +205,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Attestation<P: Preset> {
     /// Modified in Electra (EIP-7549): covers every committee in `committee_bits`.
     pub aggregation_bits: AggregationBits<P>,
@@ -165,6 +220,11 @@ pub struct Attestation<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct IndexedAttestation<P: Preset> {
     /// Modified in Electra (EIP-7549).
     pub attesting_indices: AttestingIndices<P>,
@@ -173,6 +233,11 @@ pub struct IndexedAttestation<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -182,12 +247,18 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -246,6 +317,11 @@ pub struct BeaconState<P: Preset> {
 // ---- validator.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct AggregateAndProof<P: Preset> {
     pub aggregator_index: ValidatorIndex,
     /// Modified in Electra (EIP-7549).
@@ -254,6 +330,11 @@ pub struct AggregateAndProof<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedAggregateAndProof<P: Preset> {
     /// Modified in Electra (EIP-7549).
     pub message: AggregateAndProof<P>,
@@ -263,6 +344,11 @@ pub struct SignedAggregateAndProof<P: Preset> {
 // ---- light-client/sync-protocol.md (Electra branch depths) ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientBootstrap<P: Preset> {
     pub header: LightClientHeader<P>,
     pub current_sync_committee: SyncCommittee<P>,
@@ -270,6 +356,11 @@ pub struct LightClientBootstrap<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub next_sync_committee: SyncCommittee<P>,
@@ -281,6 +372,11 @@ pub struct LightClientUpdate<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct LightClientFinalityUpdate<P: Preset> {
     pub attested_header: LightClientHeader<P>,
     pub finalized_header: LightClientHeader<P>,

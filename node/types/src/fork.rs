@@ -252,6 +252,7 @@ macro_rules! define_fork_enums {
         #[derive(Debug, Clone, PartialEq, ssz_derive::Encode, tree_hash_derive::TreeHash)]
         #[ssz(enum_behaviour = "transparent")]
         #[tree_hash(enum_behaviour = "transparent")]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged, bound = ""))]
         pub enum BeaconState<P: Preset> {
             $( $variant(crate::$module::BeaconState<P>), )*
         }
@@ -260,6 +261,7 @@ macro_rules! define_fork_enums {
         #[derive(Debug, Clone, PartialEq, Eq, ssz_derive::Encode, tree_hash_derive::TreeHash)]
         #[ssz(enum_behaviour = "transparent")]
         #[tree_hash(enum_behaviour = "transparent")]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged, bound = ""))]
         pub enum BeaconBlock<P: Preset> {
             $( $variant(crate::$module::BeaconBlock<P>), )*
         }
@@ -268,6 +270,7 @@ macro_rules! define_fork_enums {
         #[derive(Debug, Clone, PartialEq, Eq, ssz_derive::Encode, tree_hash_derive::TreeHash)]
         #[ssz(enum_behaviour = "transparent")]
         #[tree_hash(enum_behaviour = "transparent")]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged, bound = ""))]
         pub enum SignedBeaconBlock<P: Preset> {
             $( $variant(crate::$module::SignedBeaconBlock<P>), )*
         }
@@ -276,6 +279,7 @@ macro_rules! define_fork_enums {
         #[derive(Debug, Clone, PartialEq, Eq, ssz_derive::Encode, tree_hash_derive::TreeHash)]
         #[ssz(enum_behaviour = "transparent")]
         #[tree_hash(enum_behaviour = "transparent")]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged, bound = ""))]
         pub enum BeaconBlockBody<P: Preset> {
             $( $variant(crate::$module::BeaconBlockBody<P>), )*
         }

@@ -59,6 +59,7 @@ pub type DataColumnSidecarsByRootRequest<P> =
 // ---- beacon-chain.md ----
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -119,6 +120,11 @@ pub struct BeaconState<P: Preset> {
 // ---- das-core.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DataColumnSidecar<P: Preset> {
     pub index: ColumnIndex,
     pub column: DataColumn<P>,
@@ -129,6 +135,11 @@ pub struct DataColumnSidecar<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct MatrixEntry<P: Preset> {
     pub cell: Cell<P>,
     pub kzg_proof: KzgProof,
@@ -139,6 +150,11 @@ pub struct MatrixEntry<P: Preset> {
 // ---- p2p-interface.md ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DataColumnsByRootIdentifier<P: Preset> {
     pub block_root: Root,
     pub columns: ColumnIndices<P>,
@@ -146,6 +162,11 @@ pub struct DataColumnsByRootIdentifier<P: Preset> {
 
 /// `MetaData` v3: adds the custody group count.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct MetaData {
     pub seq_number: u64,
     pub attnets: BitVector<AttestationSubnetCount>,
@@ -156,7 +177,13 @@ pub struct MetaData {
 
 /// `Status v2`: adds the earliest slot the node can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct StatusV2 {
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub fork_digest: ForkDigest,
     pub finalized_root: Root,
     pub finalized_epoch: Epoch,
@@ -168,6 +195,11 @@ pub struct StatusV2 {
 
 /// `DataColumnSidecarsByRange v1` request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DataColumnSidecarsByRangeRequest<P: Preset> {
     pub start_slot: Slot,
     pub count: u64,
@@ -177,6 +209,11 @@ pub struct DataColumnSidecarsByRangeRequest<P: Preset> {
 /// `BeaconBlocksByHead v1` request (new in Fulu): `count` blocks along the ancestry of
 /// `beacon_root`, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlocksByHeadRequest {
     pub beacon_root: Root,
     pub count: u64,
@@ -187,6 +224,11 @@ pub struct BeaconBlocksByHeadRequest {
 /// A `DataColumnSidecar` carrying only the cells (and proofs) flagged in `cells_present_bitmap`.
 /// The column index comes from the gossipsub topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PartialDataColumnSidecar<P: Preset> {
     pub cells_present_bitmap: BitList<P::MaxBlobCommitmentsPerBlock>,
     pub partial_column: DataColumn<P>,
@@ -197,6 +239,11 @@ pub struct PartialDataColumnSidecar<P: Preset> {
 
 /// Cells a peer has (`available`) and wants (`requests`), one bit per blob.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PartialDataColumnPartsMetadata<P: Preset> {
     pub available: BitList<P::MaxBlobCommitmentsPerBlock>,
     pub requests: BitList<P::MaxBlobCommitmentsPerBlock>,
@@ -204,6 +251,11 @@ pub struct PartialDataColumnPartsMetadata<P: Preset> {
 
 /// The part of a column sidecar common to all columns of a block.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PartialDataColumnHeader<P: Preset> {
     pub kzg_commitments: BlobKzgCommitments<P>,
     pub signed_block_header: SignedBeaconBlockHeader,
@@ -211,6 +263,11 @@ pub struct PartialDataColumnHeader<P: Preset> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PartialDataColumnGroupID {
     pub beacon_block_root: Root,
 }

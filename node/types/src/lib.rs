@@ -8,6 +8,7 @@
 //! ([`ByteVector`], [`ByteList`]), the fork-generic wrappers ([`ForkName`], [`BeaconState`],
 //! [`SignedBeaconBlock`], ...: "a state/block of some fork", generated from the one fork list in
 //! [`fork`]), and the per-fork container registry ([`registry`]) that maps a spec name to a type.
+//! With the `serde` feature, also the Beacon API JSON encoding of every container ([`json`]).
 //! Must not: perform I/O, read clocks, or contain consensus rules beyond what a type needs.
 //!
 //! Sits at the bottom of the dependency graph: `types ← config ← crypto ← state_transition`.
@@ -20,6 +21,8 @@ pub mod deneb;
 pub mod electra;
 pub mod fork;
 pub mod fulu;
+#[cfg(feature = "serde")]
+pub mod json;
 pub mod phase0;
 pub mod preset;
 pub mod primitives;

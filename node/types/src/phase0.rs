@@ -16,25 +16,48 @@ pub type DepositProofLength = typenum::U33;
 pub type JustificationBitsLength = typenum::U4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Fork {
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub previous_version: Version,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub current_version: Version,
     pub epoch: Epoch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ForkData {
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub current_version: Version,
     pub genesis_validators_root: Root,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Checkpoint {
     pub epoch: Epoch,
     pub root: Root,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Validator {
     pub pubkey: BlsPubkey,
     /// Commitment to pubkey for withdrawals.
@@ -49,6 +72,11 @@ pub struct Validator {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct AttestationData {
     pub slot: Slot,
     pub index: CommitteeIndex,
@@ -60,6 +88,11 @@ pub struct AttestationData {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct IndexedAttestation<P: Preset> {
     pub attesting_indices: VariableList<ValidatorIndex, P::MaxValidatorsPerCommittee>,
     pub data: AttestationData,
@@ -67,6 +100,11 @@ pub struct IndexedAttestation<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct PendingAttestation<P: Preset> {
     pub aggregation_bits: BitList<P::MaxValidatorsPerCommittee>,
     pub data: AttestationData,
@@ -75,6 +113,11 @@ pub struct PendingAttestation<P: Preset> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Eth1Data {
     pub deposit_root: Root,
     pub deposit_count: u64,
@@ -82,12 +125,22 @@ pub struct Eth1Data {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct HistoricalBatch<P: Preset> {
     pub block_roots: FixedVector<Root, P::SlotsPerHistoricalRoot>,
     pub state_roots: FixedVector<Root, P::SlotsPerHistoricalRoot>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DepositMessage {
     pub pubkey: BlsPubkey,
     pub withdrawal_credentials: Bytes32,
@@ -95,6 +148,11 @@ pub struct DepositMessage {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct DepositData {
     pub pubkey: BlsPubkey,
     pub withdrawal_credentials: Bytes32,
@@ -104,6 +162,11 @@ pub struct DepositData {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockHeader {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -113,30 +176,56 @@ pub struct BeaconBlockHeader {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SigningData {
     pub object_root: Root,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub domain: Domain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlockHeader {
     pub message: BeaconBlockHeader,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ProposerSlashing {
     pub signed_header_1: SignedBeaconBlockHeader,
     pub signed_header_2: SignedBeaconBlockHeader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct AttesterSlashing<P: Preset> {
     pub attestation_1: IndexedAttestation<P>,
     pub attestation_2: IndexedAttestation<P>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Attestation<P: Preset> {
     pub aggregation_bits: BitList<P::MaxValidatorsPerCommittee>,
     pub data: AttestationData,
@@ -144,6 +233,11 @@ pub struct Attestation<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Deposit {
     /// Merkle path to the deposit root.
     pub proof: FixedVector<Bytes32, DepositProofLength>,
@@ -151,6 +245,11 @@ pub struct Deposit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct VoluntaryExit {
     /// Earliest epoch when the voluntary exit can be processed.
     pub epoch: Epoch,
@@ -158,12 +257,22 @@ pub struct VoluntaryExit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedVoluntaryExit {
     pub message: VoluntaryExit,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlockBody<P: Preset> {
     pub randao_reveal: BlsSignature,
     /// Eth1 data vote.
@@ -178,6 +287,11 @@ pub struct BeaconBlockBody<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlock<P: Preset> {
     pub slot: Slot,
     pub proposer_index: ValidatorIndex,
@@ -187,12 +301,18 @@ pub struct BeaconBlock<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedBeaconBlock<P: Preset> {
     pub message: BeaconBlock<P>,
     pub signature: BlsSignature,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(bound = ""))]
 pub struct BeaconState<P: Preset> {
     // Versioning
     pub genesis_time: u64,
@@ -228,6 +348,11 @@ pub struct BeaconState<P: Preset> {
 // ---- validator.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Eth1Block {
     pub timestamp: u64,
     pub deposit_root: Root,
@@ -235,6 +360,11 @@ pub struct Eth1Block {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct AggregateAndProof<P: Preset> {
     pub aggregator_index: ValidatorIndex,
     pub aggregate: Attestation<P>,
@@ -242,6 +372,11 @@ pub struct AggregateAndProof<P: Preset> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct SignedAggregateAndProof<P: Preset> {
     pub message: AggregateAndProof<P>,
     pub signature: BlsSignature,
@@ -250,7 +385,13 @@ pub struct SignedAggregateAndProof<P: Preset> {
 // ---- p2p-interface.md ----
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct Status {
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub fork_digest: ForkDigest,
     pub finalized_root: Root,
     pub finalized_epoch: Epoch,
@@ -259,6 +400,11 @@ pub struct Status {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct BeaconBlocksByRangeRequest {
     pub start_slot: Slot,
     pub count: u64,
@@ -275,6 +421,11 @@ pub type MaxRequestBlocks = typenum::U1024;
 pub type MaxErrorMessageLength = typenum::U256;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct MetaData {
     pub seq_number: u64,
     pub attnets: BitVector<AttestationSubnetCount>,
@@ -282,14 +433,26 @@ pub struct MetaData {
 
 /// The payload of a req/resp error response.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ErrorMessage {
     pub error_message: ByteList<MaxErrorMessageLength>,
 }
 
 /// The value of the ENR's `eth2` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, TreeHash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(bound = "")
+)]
 pub struct ENRForkID {
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub fork_digest: ForkDigest,
+    #[cfg_attr(feature = "serde", serde(with = "crate::json::hex_array"))]
     pub next_fork_version: Version,
     pub next_fork_epoch: Epoch,
 }

@@ -120,8 +120,13 @@ pub fn payload_request<P: Preset>(
 }
 
 /// The proposer of `state.slot`.
-pub fn proposer_index<P: Preset>(state: &State<P>, caches: &mut Caches) -> Result<ValidatorIndex, ValidatorError> {
-    Ok(keel_state_transition::accessors::get_beacon_proposer_index(state, caches)?)
+pub fn proposer_index<P: Preset>(
+    state: &State<P>,
+    caches: &mut Caches,
+) -> Result<ValidatorIndex, ValidatorError> {
+    Ok(keel_state_transition::accessors::get_beacon_proposer_index(
+        state, caches,
+    )?)
 }
 
 /// The parts of a block body the caller gathered.
@@ -130,6 +135,8 @@ pub struct BlockContents<P: Preset> {
     pub execution_requests: ExecutionRequests<P>,
     pub blob_kzg_commitments: keel_types::electra::BlobKzgCommitments<P>,
     pub attestations: Vec<Attestation<P>>,
+    /// The sync committee's signatures over the parent block; `None` for an empty aggregate.
+    pub sync_aggregate: Option<SyncAggregate<P>>,
     pub graffiti: Bytes32,
 }
 
@@ -156,7 +163,12 @@ pub fn produce_block<P: Preset>(
         header.state_root = state.tree_hash_root();
     }
     let parent_root = header.tree_hash_root();
+    let empty_sync = SyncAggregate {
+        sync_committee_bits: Default::default(),
+        sync_committee_signature: SignatureBytes::infinity(),
+    };
     let attempt = |attestations: Vec<Attestation<P>>,
+                   sync_aggregate: SyncAggregate<P>,
                    caches: &mut Caches,
                    pubkeys: &mut PubkeyCache|
      -> Result<(SignedBeaconBlock<P>, State<P>), ValidatorError> {
@@ -167,10 +179,7 @@ pub fn produce_block<P: Preset>(
             attestations: attestations
                 .try_into()
                 .map_err(|_| ValidatorError::Build("too many attestations".into()))?,
-            sync_aggregate: SyncAggregate {
-                sync_committee_bits: Default::default(),
-                sync_committee_signature: SignatureBytes::infinity(),
-            },
+            sync_aggregate,
             execution_payload: contents.payload.clone(),
             blob_kzg_commitments: contents.blob_kzg_commitments.clone(),
             execution_requests: contents.execution_requests.clone(),
@@ -214,10 +223,22 @@ pub fn produce_block<P: Preset>(
         )?;
         Ok((block, post))
     };
-    match attempt(contents.attestations.clone(), caches, pubkeys) {
+    let sync_aggregate = contents
+        .sync_aggregate
+        .clone()
+        .unwrap_or_else(|| empty_sync.clone());
+    match attempt(
+        contents.attestations.clone(),
+        sync_aggregate,
+        caches,
+        pubkeys,
+    ) {
         Ok(done) => Ok(done),
-        // An attestation the pool thought includable was not (e.g. a reorg since): without.
-        Err(_) if !contents.attestations.is_empty() => attempt(Vec::new(), caches, pubkeys),
+        // Something the pools thought includable was not (e.g. a reorg since): a block without
+        // operations still fills the slot.
+        Err(_) if !contents.attestations.is_empty() || contents.sync_aggregate.is_some() => {
+            attempt(Vec::new(), empty_sync, caches, pubkeys)
+        }
         Err(e) => Err(e),
     }
 }
@@ -313,6 +334,55 @@ pub fn attester_duties(
         }
     }
     Ok(duties)
+}
+
+/// Signed sync committee messages of every local validator in the sync committee that signs at
+/// `state.slot` (`state` advanced to the slot), over `head_root`, with the subnets each goes to.
+pub fn sync_committee_messages<P: Preset>(
+    state: &State<P>,
+    head_root: Hash256,
+    local: &LocalValidators,
+    subcommittee_size: usize,
+    committee: &keel_types::altair::SyncCommittee<P>,
+) -> Vec<(keel_types::altair::SyncCommitteeMessage, Vec<u64>)> {
+    let domain = get_domain(
+        state,
+        keel_config::constants::DOMAIN_SYNC_COMMITTEE,
+        Some(compute_epoch_at_slot::<P>(state.slot)),
+    );
+    let signing_root = compute_signing_root(&head_root, domain);
+    let mut by_validator: HashMap<ValidatorIndex, Vec<u64>> = HashMap::new();
+    for (position, pubkey) in committee.pubkeys.iter().enumerate() {
+        let Some(index) = local
+            .keys
+            .iter()
+            .find_map(|(i, (_, pk))| (pk == pubkey).then_some(*i))
+        else {
+            continue;
+        };
+        let subnet = (position / subcommittee_size.max(1)) as u64;
+        let subnets = by_validator.entry(index).or_default();
+        if !subnets.contains(&subnet) {
+            subnets.push(subnet);
+        }
+    }
+    let mut messages: Vec<_> = by_validator
+        .into_iter()
+        .filter_map(|(index, subnets)| {
+            let (key, _) = local.get(index)?;
+            Some((
+                keel_types::altair::SyncCommitteeMessage {
+                    slot: state.slot,
+                    beacon_block_root: head_root,
+                    validator_index: index,
+                    signature: sign(key, signing_root),
+                },
+                subnets,
+            ))
+        })
+        .collect();
+    messages.sort_by_key(|(m, _)| m.validator_index);
+    messages
 }
 
 /// The committees of `epoch` from `state`.

@@ -123,10 +123,11 @@ impl SlashingProtection {
             path: self.path.clone(),
             source,
         };
-        let bytes = serde_json::to_vec_pretty(&self.keys).map_err(|e| ProtectionError::Corrupt {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes =
+            serde_json::to_vec_pretty(&self.keys).map_err(|e| ProtectionError::Corrupt {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
         let tmp = self.path.with_extension("tmp");
         let mut file = File::create(&tmp).map_err(io)?;
         file.write_all(&bytes).map_err(io)?;
@@ -159,7 +160,10 @@ mod tests {
         assert!(p.check_and_record_block(&key, 5).is_err());
         assert!(p.check_and_record_block(&key, 4).is_err());
         assert!(p.check_and_record_attestation(&key, 1, 2).is_err());
-        assert!(p.check_and_record_attestation(&key, 0, 3).is_err(), "surrounding vote");
+        assert!(
+            p.check_and_record_attestation(&key, 0, 3).is_err(),
+            "surrounding vote"
+        );
         p.check_and_record_block(&key, 6).unwrap();
         p.check_and_record_attestation(&key, 2, 3).unwrap();
     }

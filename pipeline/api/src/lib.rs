@@ -111,5 +111,7 @@ pub enum PayloadStatus {
     /// `SYNCING` or `ACCEPTED`: imported optimistically, to be confirmed or invalidated later.
     Optimistic,
     /// `INVALID` / `INVALID_BLOCK_HASH`, with the engine's `latestValidHash` when it gave one.
-    Invalid { latest_valid_hash: Option<keel_types::Hash256> },
+    Invalid {
+        latest_valid_hash: Option<keel_types::Hash256>,
+    },
 }

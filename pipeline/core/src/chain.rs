@@ -10,15 +10,15 @@ use crate::error::CoreError;
 use crate::op_pool::OperationPool;
 use keel_config::ChainConfig;
 use keel_fork_choice::{
-    Anchor, BlockFacts, BlockOutcome, BlockSummary, ExecutionStatus, ForkChoice,
-    ForkChoiceConfig, JustifiedBalances,
+    Anchor, BlockFacts, BlockOutcome, BlockSummary, ExecutionStatus, ForkChoice, ForkChoiceConfig,
+    JustifiedBalances,
 };
 use keel_pipeline_api::{
     ChainEvent, ForkChoiceNode, ForkChoiceView, Head, PayloadStatus, Snapshot, StateEntry,
 };
 use keel_state_transition::accessors::{compute_epoch_at_slot, get_current_epoch};
-use keel_state_transition::block::{StaticExecutionEngine, state_transition};
 use keel_state_transition::block::{BlockError, SignatureStrategy};
+use keel_state_transition::block::{StaticExecutionEngine, state_transition};
 use keel_state_transition::epoch::process_justification_and_finalization;
 use keel_state_transition::predicates::is_active_validator;
 use keel_state_transition::pubkey_cache::PubkeyCache;
@@ -42,6 +42,9 @@ pub mod meta {
     pub const GENESIS_BLOCK_ROOT: &str = "genesis_block_root";
     /// Head block root (32 bytes) as of the last commit.
     pub const HEAD: &str = "head";
+    /// The anchor's block root and the root of the state it was given with (64 bytes); the
+    /// state may be later than the block (a checkpoint state after empty slots).
+    pub const ANCHOR: &str = "anchor";
 }
 
 /// A block change the next commit writes.
@@ -95,6 +98,22 @@ pub struct Chain<P: Preset> {
     delayed_votes: Vec<(keel_types::electra::AttestationData, Vec<u64>)>,
     events: Vec<ChainEvent>,
     el_online: bool,
+    /// `(anchor block root, anchor state root)`.
+    anchor: Option<(Hash256, Hash256)>,
+}
+
+/// Where a new chain starts: a state and the block it belongs to (its latest block header).
+pub struct ChainAnchor<P: Preset> {
+    pub state: State<P>,
+    pub block: SignedBeaconBlock<P>,
+}
+
+impl<P: Preset> ChainAnchor<P> {
+    /// Genesis: the state and the genesis block made from its header.
+    pub fn genesis(state: State<P>) -> Self {
+        let block = genesis_block(&state);
+        ChainAnchor { state, block }
+    }
 }
 
 /// The genesis block of a state whose `latest_block_header` is the genesis header.
@@ -115,10 +134,13 @@ fn justified_balances<P: Preset>(checkpoint: Checkpoint, state: &State<P>) -> Ju
     let epoch = get_current_epoch(state);
     JustifiedBalances::from_validators(
         checkpoint,
-        state
-            .validators
-            .iter()
-            .map(|v| (v.effective_balance, is_active_validator(v, epoch), v.slashed)),
+        state.validators.iter().map(|v| {
+            (
+                v.effective_balance,
+                is_active_validator(v, epoch),
+                v.slashed,
+            )
+        }),
         P::EFFECTIVE_BALANCE_INCREMENT,
     )
 }
@@ -143,28 +165,41 @@ fn execution_status(status: PayloadStatus) -> Result<ExecutionStatus, CoreError>
 
 impl<P: Preset> Chain<P> {
     /// Opens the chain in `store`: resumes from its last commit if it has one, else starts at
-    /// `genesis` (called only then) and commits genesis.
+    /// the anchor `anchor` returns (called only then: genesis, or a checkpoint state and block)
+    /// and commits it.
     pub fn open(
         config: Arc<ChainConfig>,
         store: Arc<Store<P>>,
-        genesis: impl FnOnce() -> Result<State<P>, CoreError>,
+        anchor: impl FnOnce() -> Result<ChainAnchor<P>, CoreError>,
     ) -> Result<Self, CoreError> {
         let fork_choice_bytes = store.read()?.meta(meta::FORK_CHOICE)?;
         match fork_choice_bytes {
             Some(bytes) => Self::resume(config, store, &bytes),
-            None => Self::from_genesis(config, store, genesis()?),
+            None => Self::from_anchor(config, store, anchor()?),
         }
     }
 
-    fn from_genesis(
+    fn from_anchor(
         config: Arc<ChainConfig>,
         store: Arc<Store<P>>,
-        mut state: State<P>,
+        anchor: ChainAnchor<P>,
     ) -> Result<Self, CoreError> {
+        let ChainAnchor { mut state, block } = anchor;
         state.apply_pending_updates()?;
-        let block = Arc::new(genesis_block(&state));
+        let state_root = state.tree_hash_root();
+        // The state is the block's post-state, possibly advanced through empty slots.
+        let mut header = state.latest_block_header;
+        if header.state_root == Hash256::ZERO {
+            header.state_root = state_root;
+        }
         let root = block.message.tree_hash_root();
-        let state_root = block.message.state_root;
+        if header.tree_hash_root() != root {
+            return Err(CoreError::Anchor(format!(
+                "block {root} is not the state's latest block {}",
+                header.tree_hash_root()
+            )));
+        }
+        let block = Arc::new(block);
         let checkpoint = Checkpoint {
             epoch: compute_epoch_at_slot::<P>(state.slot),
             root,
@@ -180,11 +215,17 @@ impl<P: Preset> Chain<P> {
         };
         let fork_choice = ForkChoice::new(ForkChoiceConfig::new::<P>(&config), anchor)?;
         let state = Arc::new(state);
-        let mut chain = Self::assemble(config, store, fork_choice, root, &state);
+        let genesis_root = if block.message.slot == 0 {
+            root
+        } else {
+            Hash256::ZERO
+        };
+        let mut chain = Self::assemble(config, store, fork_choice, genesis_root, &state);
         chain.insert_hot(root, &block, state_root, Arc::clone(&state));
+        chain.canonical.insert(block.message.slot, root);
         chain.writes.push(Write::Block(root, block));
         chain.writes.push(Write::State(state_root, state));
-        chain.canonical.insert(0, root);
+        chain.anchor = Some((root, state_root));
         chain.update_head()?;
         chain.commit()?;
         Ok(chain)
@@ -222,6 +263,7 @@ impl<P: Preset> Chain<P> {
             delayed_votes: Vec::new(),
             events: Vec::new(),
             el_online: true,
+            anchor: None,
         }
     }
 
@@ -252,19 +294,37 @@ impl<P: Preset> Chain<P> {
             .first()
             .ok_or_else(|| CoreError::Corrupt("empty fork choice".into()))?;
         let (first_state, _) = load_state(&store, &config, first)?;
-        let mut chain = Self::assemble(config, store, fork_choice, genesis_block_root, &first_state);
+        let mut chain =
+            Self::assemble(config, store, fork_choice, genesis_block_root, &first_state);
+        chain.anchor = chain.store.read()?.meta(meta::ANCHOR)?.and_then(|record| {
+            let block = Hash256::try_from(record.get(..32)?).ok()?;
+            let state = Hash256::try_from(record.get(32..64)?).ok()?;
+            Some((block, state))
+        });
         // Nodes are stored parent before child, so each replay starts from a hot parent.
+        let mut first_state = Some(first_state);
         for root in roots {
             let block = chain.stored_block(&root)?;
-            let state = match chain.hot.get(&block.message.parent_root) {
-                Some(parent) if root != first => {
+            let (state, state_root) = match (
+                chain.hot.get(&block.message.parent_root),
+                first_state.take(),
+            ) {
+                (_, Some(state)) => {
+                    // The oldest node: its state as loaded (maybe advanced past the block).
+                    let state_root = state.tree_hash_root();
+                    (state, state_root)
+                }
+                (Some(parent), None) => {
                     let mut state = (*parent.state).clone();
                     chain.replay(&mut state, &block)?;
-                    state
+                    (state, block.message.state_root)
                 }
-                _ => load_state(&chain.store, &chain.config, root)?.0,
+                (None, None) => (
+                    load_state(&chain.store, &chain.config, root)?.0,
+                    block.message.state_root,
+                ),
             };
-            chain.insert_hot(root, &block, block.message.state_root, Arc::new(state));
+            chain.insert_hot(root, &block, state_root, Arc::new(state));
         }
         let read = chain.store.read()?;
         let finalized_slot = chain
@@ -300,7 +360,11 @@ impl<P: Preset> Chain<P> {
 
     /// Applies a block known to be valid (it was imported before): no signatures, the
     /// engine's verdict taken as given.
-    fn replay(&mut self, state: &mut State<P>, block: &SignedBeaconBlock<P>) -> Result<(), CoreError> {
+    fn replay(
+        &mut self,
+        state: &mut State<P>,
+        block: &SignedBeaconBlock<P>,
+    ) -> Result<(), CoreError> {
         state_transition(
             state,
             block,
@@ -380,7 +444,7 @@ impl<P: Preset> Chain<P> {
         // The tick may realise pulled-up checkpoints at an epoch boundary.
         self.supply_justified_balances()?;
         if self.fork_choice.current_epoch() != epoch_before {
-            self.op_pool.prune(self.fork_choice.current_epoch());
+            self.op_pool.prune::<P>(self.fork_choice.current_epoch());
         }
         self.update_head()
     }
@@ -437,13 +501,15 @@ impl<P: Preset> Chain<P> {
         let state = Arc::new(state);
         // States are stored at epoch boundaries: the first block of each epoch.
         if compute_epoch_at_slot::<P>(block.message.slot) > parent_epoch {
-            self.writes.push(Write::State(state_root, Arc::clone(&state)));
+            self.writes
+                .push(Write::State(state_root, Arc::clone(&state)));
         }
         self.writes.push(Write::Block(root, Arc::clone(&block)));
         self.insert_hot(root, &block, state_root, Arc::clone(&state));
         self.supply_justified_balances()?;
 
         for attestation in &block.message.body.attestations {
+            self.op_pool.on_included(attestation);
             let Ok(indices) = attesting_indices(&state, &mut self.caches, attestation) else {
                 continue;
             };
@@ -492,6 +558,20 @@ impl<P: Preset> Chain<P> {
             // Checked valid on arrival; refused now only if fork choice moved on (pruned).
             Err(_) => {}
         }
+    }
+
+    /// A verified sync committee message: material for the next block's sync aggregate.
+    pub fn on_sync_message(
+        &mut self,
+        message: &keel_types::altair::SyncCommitteeMessage,
+        positions: &[usize],
+    ) {
+        self.op_pool.insert_sync_message::<P>(
+            message.slot,
+            message.beacon_block_root,
+            positions,
+            &message.signature,
+        );
     }
 
     /// A later engine verdict on an optimistically imported block.
@@ -549,7 +629,9 @@ impl<P: Preset> Chain<P> {
     fn update_head(&mut self) -> Result<(), CoreError> {
         let head_root = self.fork_choice.get_head()?;
         let Some(node) = self.fork_choice.block(&head_root) else {
-            return Err(CoreError::Corrupt(format!("head {head_root} not in fork choice")));
+            return Err(CoreError::Corrupt(format!(
+                "head {head_root} not in fork choice"
+            )));
         };
         let optimistic = node.execution_status == ExecutionStatus::Optimistic;
         let hot = self
@@ -577,11 +659,7 @@ impl<P: Preset> Chain<P> {
             segment.push((block.slot, cursor));
             cursor = block.parent_root;
         }
-        let meets_at = self
-            .hot
-            .get(&cursor)
-            .map(|b| b.slot)
-            .unwrap_or_default();
+        let meets_at = self.hot.get(&cursor).map(|b| b.slot).unwrap_or_default();
         let reorged_out: Vec<Slot> = self
             .canonical
             .range(meets_at.saturating_add(1)..)
@@ -682,7 +760,8 @@ impl<P: Preset> Chain<P> {
         // memory.
         self.hot
             .retain(|root, block| block.slot >= finalized_slot || *root == finalized.root);
-        self.hot.retain(|root, _| self.fork_choice.contains_block(root));
+        self.hot
+            .retain(|root, _| self.fork_choice.contains_block(root));
         self.checkpoint_states
             .retain(|(epoch, _), _| *epoch >= finalized.epoch);
         Ok(())
@@ -706,9 +785,10 @@ impl<P: Preset> Chain<P> {
         self.store.write(|batch| -> Result<(), CoreError> {
             for write in &writes {
                 match write {
-                    Write::Block(root, block) => {
-                        batch.put_block(root, &keel_types::SignedBeaconBlock::Fulu((**block).clone()))?
-                    }
+                    Write::Block(root, block) => batch.put_block(
+                        root,
+                        &keel_types::SignedBeaconBlock::Fulu((**block).clone()),
+                    )?,
                     Write::State(root, state) => {
                         batch.put_state(root, &BeaconState::Fulu((**state).clone()))?
                     }
@@ -733,6 +813,11 @@ impl<P: Preset> Chain<P> {
             batch.put_meta(meta::FORK_CHOICE, &fork_choice)?;
             batch.put_meta(meta::HEAD, self.head.block_root.as_slice())?;
             batch.put_meta(meta::GENESIS_BLOCK_ROOT, self.genesis_block_root.as_slice())?;
+            if let Some((block_root, state_root)) = self.anchor {
+                let mut record = block_root.to_vec();
+                record.extend_from_slice(state_root.as_slice());
+                batch.put_meta(meta::ANCHOR, &record)?;
+            }
             Ok(())
         })?;
         Ok(())
@@ -807,6 +892,11 @@ fn load_state<P: Preset>(
     root: Hash256,
 ) -> Result<(State<P>, Slot), CoreError> {
     let read = store.read()?;
+    let anchor = read.meta(meta::ANCHOR)?.and_then(|record| {
+        let block = Hash256::try_from(record.get(..32)?).ok()?;
+        let state = Hash256::try_from(record.get(32..64)?).ok()?;
+        Some((block, state))
+    });
     let mut blocks = Vec::new();
     let mut cursor = root;
     let mut state = loop {
@@ -815,7 +905,12 @@ fn load_state<P: Preset>(
             Some(other) => return Err(CoreError::UnsupportedFork(other.fork_name())),
             None => return Err(CoreError::Corrupt(format!("block {cursor} missing"))),
         };
-        match read.state(&block.message.state_root)? {
+        // The anchor's state may have been given after empty slots: stored under its own root.
+        let state_root = match anchor {
+            Some((anchor_block, anchor_state)) if anchor_block == cursor => anchor_state,
+            _ => block.message.state_root,
+        };
+        match read.state(&state_root)? {
             Some(BeaconState::Fulu(state)) => break state,
             Some(other) => return Err(CoreError::UnsupportedFork(other.fork_name())),
             None => {
@@ -857,7 +952,8 @@ fn attesting_indices<P: Preset>(
         if !bit {
             continue;
         }
-        let committee = committees.get_beacon_committee(attestation.data.slot, committee_index as u64)?;
+        let committee =
+            committees.get_beacon_committee(attestation.data.slot, committee_index as u64)?;
         for (i, validator) in committee.iter().enumerate() {
             if attestation
                 .aggregation_bits

@@ -10,7 +10,7 @@ use keel_pipeline_api::{PayloadStatus, SnapshotCell};
 use keel_queue::{Class, QueueConfig, QueueReceiver, QueueSender, channel};
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_types::{Hash256, Preset};
-use keel_verify::{VerifiedAttestation, VerifiedBlock};
+use keel_verify::{VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -40,6 +40,7 @@ pub enum CoreInput<P: Preset> {
         seen_at_ms: u64,
     },
     Attestation(VerifiedAttestation<P>),
+    SyncMessage(VerifiedSyncMessage),
     /// A later verdict on an optimistically imported block.
     PayloadStatus {
         block_root: Hash256,
@@ -47,7 +48,9 @@ pub enum CoreInput<P: Preset> {
     },
     /// The wall clock, in Unix milliseconds (the core never reads it itself, so a recorded
     /// input sequence replays identically).
-    Tick { unix_ms: u64 },
+    Tick {
+        unix_ms: u64,
+    },
     /// Whether the execution engine answers.
     ElOnline(bool),
 }
@@ -59,6 +62,7 @@ impl<P: Preset> CoreInput<P> {
             | CoreInput::PayloadStatus { .. }
             | CoreInput::Tick { .. }
             | CoreInput::ElOnline(_) => Class::Block,
+            CoreInput::SyncMessage(_) => Class::SyncMessage,
             CoreInput::Attestation(a) => match a.origin() {
                 keel_verify::AttestationOrigin::Aggregate => Class::Aggregate,
                 keel_verify::AttestationOrigin::Single => Class::Attestation,
@@ -110,7 +114,10 @@ impl<P: Preset> Drop for CoreHandle<P> {
 }
 
 /// Starts the core thread on `chain`.
-pub fn spawn<P: Preset>(mut chain: Chain<P>, queue: &QueueConfig) -> Result<CoreHandle<P>, CoreError> {
+pub fn spawn<P: Preset>(
+    mut chain: Chain<P>,
+    queue: &QueueConfig,
+) -> Result<CoreHandle<P>, CoreError> {
     let (sender, receiver) = channel(queue);
     let snapshots = Arc::new(SnapshotCell::new(chain.snapshot()));
     let pubkeys = Arc::new(ArcSwap::new(chain.pubkeys()));
@@ -227,6 +234,9 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
                     tracing::debug!(error = %e, "attestation refused by fork choice");
                 }
             }
+        }
+        CoreInput::SyncMessage(message) => {
+            chain.on_sync_message(message.message(), message.positions());
         }
         CoreInput::PayloadStatus { block_root, status } => {
             if let Err(e) = chain.on_payload_status(block_root, status) {

@@ -24,15 +24,17 @@ pub enum CoreError {
     Corrupt(String),
     #[error("genesis: {0}")]
     Genesis(String),
+    #[error("anchor: {0}")]
+    Anchor(String),
 }
 
 impl CoreError {
     /// The input was at fault (the sender is to blame), not the node.
     pub fn is_invalid_input(&self) -> bool {
         match self {
-            CoreError::InvalidBlock(_) | CoreError::InvalidPayload | CoreError::UnknownParent(_) => {
-                true
-            }
+            CoreError::InvalidBlock(_)
+            | CoreError::InvalidPayload
+            | CoreError::UnknownParent(_) => true,
             CoreError::ForkChoice(e) => !e.is_internal(),
             _ => false,
         }

@@ -16,6 +16,6 @@ mod error;
 mod op_pool;
 
 pub use crate::core::{CoreHandle, CoreInput, apply, metric, publish, spawn};
-pub use chain::{Chain, ImportOutcome, genesis_block, meta};
+pub use chain::{Chain, ChainAnchor, ImportOutcome, genesis_block, meta};
 pub use error::CoreError;
 pub use op_pool::OperationPool;

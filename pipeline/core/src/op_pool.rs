@@ -26,6 +26,8 @@ struct CommitteeAggregate {
 struct Pool {
     /// By `hash_tree_root(data)`, then committee index.
     by_data: HashMap<Hash256, (AttestationData, BTreeMap<u64, CommitteeAggregate>)>,
+    /// Sync committee signatures by `(slot, beacon_block_root)`: a bit per committee position.
+    sync: HashMap<(Slot, Hash256), CommitteeAggregate>,
 }
 
 /// Verified attestations waiting to be packed into a block.
@@ -121,6 +123,40 @@ impl OperationPool {
             .collect()
     }
 
+    /// Forgets what a block included: each committee aggregate whose attesters the block's
+    /// attestation already covers.
+    pub fn on_included<P: Preset>(&self, attestation: &Attestation<P>) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let root = attestation.data.tree_hash_root();
+        let Some((_, committees)) = pool.by_data.get_mut(&root) else {
+            return;
+        };
+        let included: Vec<bool> = attestation.aggregation_bits.iter().collect();
+        let mut offset = 0usize;
+        for (index, bit) in attestation.committee_bits.iter().enumerate() {
+            if !bit {
+                continue;
+            }
+            let Some(aggregate) = committees.get(&(index as u64)) else {
+                // The committee's length is unknown here: nothing after it can be placed.
+                return;
+            };
+            let len = aggregate.bits.len();
+            let covered = aggregate
+                .bits
+                .iter()
+                .enumerate()
+                .all(|(i, mine)| !*mine || included.get(offset + i).copied().unwrap_or(false));
+            if covered {
+                committees.remove(&(index as u64));
+            }
+            offset += len;
+        }
+        if committees.is_empty() {
+            pool.by_data.remove(&root);
+        }
+    }
+
     /// The best aggregate of one committee for `data` (what an aggregator publishes).
     pub fn aggregate<P: Preset>(
         &self,
@@ -134,11 +170,72 @@ impl OperationPool {
         on_chain_aggregate::<P>(data, &one)
     }
 
-    /// Drops attestations that can no longer be included (target before the previous epoch).
-    pub fn prune(&self, current_epoch: Epoch) {
+    /// Adds a verified sync committee message: its signature counts once per committee
+    /// position it holds on its subnet (as `eth_fast_aggregate_verify` over the positions'
+    /// keys expects).
+    pub fn insert_sync_message<P: Preset>(
+        &self,
+        slot: Slot,
+        beacon_block_root: Hash256,
+        positions: &[usize],
+        signature: &keel_types::SignatureBytes,
+    ) {
+        let Ok(signature) = Signature::from_signature_bytes(signature) else {
+            return;
+        };
+        let size = P::sync_committee_size() as usize;
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = pool
+            .sync
+            .entry((slot, beacon_block_root))
+            .or_insert_with(|| CommitteeAggregate {
+                bits: vec![false; size],
+                signature: AggregateSignature::infinity(),
+            });
+        for &position in positions {
+            if let Some(bit) = entry.bits.get_mut(position)
+                && !*bit
+            {
+                *bit = true;
+                entry.signature.add(&signature);
+            }
+        }
+    }
+
+    /// The sync aggregate a block at `slot + 1` carries for the messages of `slot` over
+    /// `beacon_block_root`; empty (no bits, the point at infinity) without any.
+    pub fn sync_aggregate<P: Preset>(
+        &self,
+        slot: Slot,
+        beacon_block_root: Hash256,
+    ) -> keel_types::altair::SyncAggregate<P> {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut bits = BitVector::new();
+        let mut signature = keel_types::SignatureBytes::infinity();
+        if let Some(entry) = pool.sync.get(&(slot, beacon_block_root)) {
+            for (i, set) in entry.bits.iter().enumerate() {
+                if *set {
+                    let _ = bits.set(i, true);
+                }
+            }
+            signature = entry.signature.to_bytes();
+        }
+        keel_types::altair::SyncAggregate {
+            sync_committee_bits: bits,
+            sync_committee_signature: signature,
+        }
+    }
+
+    /// Drops attestations that can no longer be included (target before the previous epoch)
+    /// and sync messages older than that.
+    pub fn prune<P: Preset>(&self, current_epoch: Epoch) {
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         pool.by_data
             .retain(|_, (data, _)| data.target.epoch.saturating_add(1) >= current_epoch);
+        let oldest_slot = current_epoch
+            .saturating_sub(1)
+            .saturating_mul(P::slots_per_epoch());
+        pool.sync.retain(|(slot, _), _| *slot >= oldest_slot);
     }
 
     pub fn len(&self) -> usize {
@@ -167,7 +264,9 @@ fn on_chain_aggregate<P: Preset>(
     let mut signature = AggregateSignature::infinity();
     let mut offset = 0;
     for (&index, aggregate) in committees {
-        committee_bits.set(usize::try_from(index).ok()?, true).ok()?;
+        committee_bits
+            .set(usize::try_from(index).ok()?, true)
+            .ok()?;
         for (i, bit) in aggregate.bits.iter().enumerate() {
             if *bit {
                 aggregation_bits.set(offset + i, true).ok()?;

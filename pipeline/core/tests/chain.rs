@@ -16,9 +16,8 @@ use keel_types::ssz_types::{BitList, BitVector};
 use keel_types::tree_hash::TreeHash;
 use keel_types::{Hash256, Minimal, deneb, fulu};
 use keel_validator::produce::{
-    BlockContents, LocalValidators, attestation_data, attester_duties, committees,
-    interop_genesis, payload_request, produce_block, proposer_index, single_attestation,
-    state_at_slot,
+    BlockContents, LocalValidators, attestation_data, attester_duties, committees, interop_genesis,
+    payload_request, produce_block, proposer_index, single_attestation, state_at_slot,
 };
 use std::sync::Arc;
 
@@ -31,7 +30,7 @@ const SLOT_MS: u64 = 6000;
 enum Input {
     Tick(u64),
     Block(Arc<SignedBeaconBlock<P>>),
-    Attestation(Attestation<P>, Vec<u64>, u64),
+    Attestation(Box<Attestation<P>>, Vec<u64>, u64),
 }
 
 fn config() -> Arc<ChainConfig> {
@@ -50,9 +49,11 @@ fn genesis(config: &ChainConfig) -> fulu::BeaconState<P> {
 fn open(dir: &std::path::Path, config: &Arc<ChainConfig>) -> Chain<P> {
     let store = Arc::new(Store::<P>::open(dir, &StoreOptions::default()).unwrap());
     let cfg = Arc::clone(config);
-    Chain::open(Arc::clone(config), store, move || -> Result<_, CoreError> {
-        Ok(genesis(&cfg))
-    })
+    Chain::open(
+        Arc::clone(config),
+        store,
+        move || -> Result<_, CoreError> { Ok(keel_core::ChainAnchor::genesis(genesis(&cfg))) },
+    )
     .unwrap()
 }
 
@@ -65,15 +66,19 @@ fn apply(chain: &mut Chain<P>, input: &Input) {
                 .import_block(Arc::clone(block), root, PayloadStatus::Valid, None)
                 .unwrap();
         }
-        Input::Attestation(attestation, indices, committee) => {
-            chain.on_attestation(attestation, indices, *committee).unwrap()
-        }
+        Input::Attestation(attestation, indices, committee) => chain
+            .on_attestation(attestation, indices, *committee)
+            .unwrap(),
     }
 }
 
 /// Runs `slots` slots from the chain's current head: a block per slot from the right proposer
 /// with the pool's attestations, then every validator's attestation, one commit per slot.
-fn drive(chain: &mut Chain<P>, config: &ChainConfig, slots: std::ops::RangeInclusive<u64>) -> Vec<Input> {
+fn drive(
+    chain: &mut Chain<P>,
+    config: &ChainConfig,
+    slots: std::ops::RangeInclusive<u64>,
+) -> Vec<Input> {
     let local = LocalValidators::interop(0..VALIDATORS).unwrap();
     let mut caches = Caches::new();
     let mut recorded = Vec::new();
@@ -108,6 +113,7 @@ fn drive(chain: &mut Chain<P>, config: &ChainConfig, slots: std::ops::RangeInclu
             execution_requests: Default::default(),
             blob_kzg_commitments: Default::default(),
             attestations,
+            sync_aggregate: None,
             graffiti: Default::default(),
         };
         let mut pubkeys = PubkeyCache::from_state(&state);
@@ -132,7 +138,9 @@ fn drive(chain: &mut Chain<P>, config: &ChainConfig, slots: std::ops::RangeInclu
         let duties = attester_duties(&shuffling, slot, &local).unwrap();
         for committee_index in 0..shuffling.committees_per_slot() {
             let members: Vec<_> = duties.iter().filter(|d| d.1 == committee_index).collect();
-            let Some(first) = members.first() else { continue };
+            let Some(first) = members.first() else {
+                continue;
+            };
             let mut bits = BitList::with_capacity(first.3).unwrap();
             let mut signature = AggregateSignature::infinity();
             let mut indices = Vec::new();
@@ -159,7 +167,10 @@ fn drive(chain: &mut Chain<P>, config: &ChainConfig, slots: std::ops::RangeInclu
                 signature: signature.to_bytes(),
                 committee_bits,
             };
-            step(chain, Input::Attestation(attestation, indices, committee_index));
+            step(
+                chain,
+                Input::Attestation(Box::new(attestation), indices, committee_index),
+            );
         }
         chain.commit().unwrap();
     }
@@ -197,8 +208,16 @@ fn finalizes_resumes_and_is_deterministic() {
     let mut resumed = open(dir.path(), &config);
     assert_eq!(resumed.head(), head);
     assert_eq!(resumed.snapshot().finalized, finalized);
-    assert_eq!(resumed.store_digest().unwrap(), digest, "opening wrote nothing");
-    drive(&mut resumed, &config, 5 * slots_per_epoch + 1..=6 * slots_per_epoch);
+    assert_eq!(
+        resumed.store_digest().unwrap(),
+        digest,
+        "opening wrote nothing"
+    );
+    drive(
+        &mut resumed,
+        &config,
+        5 * slots_per_epoch + 1..=6 * slots_per_epoch,
+    );
     assert_eq!(resumed.head().slot, 6 * slots_per_epoch);
     assert!(resumed.snapshot().finalized.epoch > finalized.epoch);
     drop(resumed);
@@ -217,4 +236,3 @@ fn finalizes_resumes_and_is_deterministic() {
     assert_eq!(replayed.head(), head);
     assert_eq!(replayed.store_digest().unwrap(), digest);
 }
-

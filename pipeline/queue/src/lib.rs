@@ -16,4 +16,4 @@ mod class;
 mod queue;
 
 pub use class::{Class, DropPolicy, QueueConfig};
-pub use queue::{QueueReceiver, QueueSender, SendError, SendOutcome, channel};
+pub use queue::{QueueReceiver, QueueSender, SendError, SendOutcome, channel, metric};

@@ -12,7 +12,7 @@
 //! than handed to the core: the sender is not penalised, and nobody regenerates states for it.
 
 use crate::bls_batch::{BatchItem, verify_batch};
-use crate::verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock};
+use crate::verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
 use keel_config::ChainConfig;
 use keel_config::constants::{
     DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_BEACON_ATTESTER, DOMAIN_SELECTION_PROOF,
@@ -72,12 +72,16 @@ enum SeenKey {
     Aggregator(Epoch, ValidatorIndex),
     /// `hash_tree_root` of an aggregate already seen (any aggregator).
     Aggregate(Epoch, Hash256),
+    /// `(slot, validator_index, subnet)` of a sync committee message.
+    SyncMessage(Slot, ValidatorIndex, u64),
 }
 
 impl SeenKey {
     fn epoch<P: Preset>(&self) -> Epoch {
         match *self {
-            SeenKey::Block(slot, _) => compute_epoch_at_slot::<P>(slot),
+            SeenKey::Block(slot, _) | SeenKey::SyncMessage(slot, _, _) => {
+                compute_epoch_at_slot::<P>(slot)
+            }
             SeenKey::Attester(epoch, _)
             | SeenKey::Aggregator(epoch, _)
             | SeenKey::Aggregate(epoch, _) => epoch,
@@ -217,7 +221,9 @@ impl<P: Preset> GossipValidator<P> {
         // [IGNORE] the first block for this proposer and slot.
         let seen = SeenKey::Block(message.slot, message.proposer_index);
         if self.is_seen(&seen) {
-            return Err(ignore("a block for this slot and proposer was already seen"));
+            return Err(ignore(
+                "a block for this slot and proposer was already seen",
+            ));
         }
         // [REJECT] blob commitments within the limit of the block's epoch.
         let epoch = compute_epoch_at_slot::<P>(message.slot);
@@ -298,18 +304,24 @@ impl<P: Preset> GossipValidator<P> {
     ) -> Result<Arc<fulu::BeaconState<P>>, GossipError> {
         let epoch = compute_epoch_at_slot::<P>(slot);
         let key = (parent.block_root, epoch);
-        let mut advanced = self
-            .advanced
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut advanced = self.advanced.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, state)) = advanced.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(state));
         }
         let mut state = (*parent.state).clone();
         let epoch_start = epoch.saturating_mul(P::slots_per_epoch());
-        let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        keel_state_transition::slot::process_slots(&mut state, &self.config, &mut caches, epoch_start)
-            .map_err(|e| ignore(format!("advancing the parent state: {e}")))?;
+        let mut caches = self
+            .caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        keel_state_transition::slot::process_slots(
+            &mut state,
+            &self.config,
+            &mut caches,
+            epoch_start,
+        )
+        .map_err(|e| ignore(format!("advancing the parent state: {e}")))?;
         let state = Arc::new(state);
         if advanced.len() >= 4 {
             advanced.remove(0);
@@ -332,7 +344,9 @@ impl<P: Preset> GossipValidator<P> {
         self.check_attestation_timing(ctx, data.slot, data.target.epoch)?;
         let seen = SeenKey::Attester(data.target.epoch, single.attester_index);
         if self.is_seen(&seen) {
-            return Err(ignore("an attestation from this validator for this target was seen"));
+            return Err(ignore(
+                "an attestation from this validator for this target was seen",
+            ));
         }
         let (state, committees) = self.target_committees(ctx, data)?;
         // [REJECT] committee index in range; [REJECT] the right subnet.
@@ -431,14 +445,18 @@ impl<P: Preset> GossipValidator<P> {
         let seen_aggregator = SeenKey::Aggregator(data.target.epoch, proof.aggregator_index);
         let seen_aggregate = SeenKey::Aggregate(data.target.epoch, aggregate.tree_hash_root());
         if self.is_seen(&seen_aggregator) {
-            return Err(ignore("an aggregate from this aggregator for this target was seen"));
+            return Err(ignore(
+                "an aggregate from this aggregator for this target was seen",
+            ));
         }
         if self.is_seen(&seen_aggregate) {
             return Err(ignore("this aggregate was already seen"));
         }
         let (state, committees) = self.target_committees(ctx, data)?;
         if committee_index >= committees.committees_per_slot() {
-            return Err(reject(format!("committee index {committee_index} out of range")));
+            return Err(reject(format!(
+                "committee index {committee_index} out of range"
+            )));
         }
         let committee = committees
             .get_beacon_committee(data.slot, committee_index)
@@ -494,11 +512,19 @@ impl<P: Preset> GossipValidator<P> {
         );
         let attestation_root = compute_signing_root(
             data,
-            get_domain(target_state, DOMAIN_BEACON_ATTESTER, Some(data.target.epoch)),
+            get_domain(
+                target_state,
+                DOMAIN_BEACON_ATTESTER,
+                Some(data.target.epoch),
+            ),
         );
         let attester_keys = attesting_indices
             .iter()
-            .map(|&i| ctx.pubkeys.get(target_state, i).map(|k| Cow::Owned(k.into_owned())))
+            .map(|&i| {
+                ctx.pubkeys
+                    .get(target_state, i)
+                    .map(|k| Cow::Owned(k.into_owned()))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| reject(format!("attester key: {e}")))?;
         let sets = vec![
@@ -534,6 +560,78 @@ impl<P: Preset> GossipValidator<P> {
             },
             sets,
             seen: vec![seen_aggregator, seen_aggregate],
+        })
+    }
+
+    // ------------------------------------------------------------------ sync committee
+
+    /// `sync_committee_{subnet_id}`.
+    pub fn validate_sync_message(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        subnet: u64,
+        message: &keel_types::altair::SyncCommitteeMessage,
+        received_at: Instant,
+    ) -> Result<Pending<VerifiedSyncMessage>, GossipError> {
+        // [IGNORE] for the current slot.
+        if message.slot > self.latest_acceptable_slot(ctx)
+            || message.slot < self.earliest_current_slot(ctx)
+        {
+            return Err(ignore(format!(
+                "sync message for slot {} is not current",
+                message.slot
+            )));
+        }
+        let seen = SeenKey::SyncMessage(message.slot, message.validator_index, subnet);
+        if self.is_seen(&seen) {
+            return Err(ignore(
+                "a sync message from this validator on this subnet was seen",
+            ));
+        }
+        let head = ctx
+            .snapshot
+            .head_state()
+            .ok_or_else(|| ignore("no head state"))?;
+        let state = head.state.as_ref();
+        let committee = sync_committee_for_slot::<P>(state, message.slot)
+            .ok_or_else(|| ignore("sync committee period not known to the head state"))?;
+        let key = ctx
+            .pubkeys
+            .get(state, message.validator_index)
+            .map_err(|e| reject(format!("validator key: {e}")))?;
+        let pubkey = key.to_bytes();
+        let subcommittee = sync_subcommittee_size::<P>();
+        // [REJECT] the validator is in the subnet's subcommittee.
+        let positions: Vec<usize> = committee
+            .pubkeys
+            .iter()
+            .enumerate()
+            .filter(|(i, pk)| **pk == pubkey && (*i / subcommittee) as u64 == subnet)
+            .map(|(i, _)| i)
+            .collect();
+        if positions.is_empty() {
+            return Err(reject("validator not in the subnet's sync subcommittee"));
+        }
+        let domain = get_domain(
+            state,
+            keel_config::constants::DOMAIN_SYNC_COMMITTEE,
+            Some(compute_epoch_at_slot::<P>(message.slot)),
+        );
+        let signature = decode_signature(&message.signature)
+            .map_err(|e| reject(format!("sync message signature: {e}")))?;
+        let set = SignatureSet::single_pubkey(
+            Cow::Owned(signature),
+            Cow::Owned(key.into_owned()),
+            compute_signing_root(&message.beacon_block_root, domain),
+        );
+        Ok(Pending {
+            item: VerifiedSyncMessage {
+                message: *message,
+                positions,
+                received_at,
+            },
+            sets: vec![set],
+            seen: vec![seen],
         })
     }
 
@@ -662,9 +760,36 @@ pub fn proposer_from_lookahead<P: Preset>(
     state: &fulu::BeaconState<P>,
     slot: Slot,
 ) -> Option<ValidatorIndex> {
-    let state_epoch_start = compute_epoch_at_slot::<P>(state.slot).checked_mul(P::slots_per_epoch())?;
+    let state_epoch_start =
+        compute_epoch_at_slot::<P>(state.slot).checked_mul(P::slots_per_epoch())?;
     let offset = slot.checked_sub(state_epoch_start)?;
-    state.proposer_lookahead.get(usize::try_from(offset).ok()?).copied()
+    state
+        .proposer_lookahead
+        .get(usize::try_from(offset).ok()?)
+        .copied()
+}
+
+/// The sync committee that signs at `slot`: the one of `slot + 1`'s period (validator guide),
+/// from `state`'s current or next committee.
+pub fn sync_committee_for_slot<P: Preset>(
+    state: &fulu::BeaconState<P>,
+    slot: Slot,
+) -> Option<&keel_types::altair::SyncCommittee<P>> {
+    let period = |epoch: Epoch| epoch / P::EPOCHS_PER_SYNC_COMMITTEE_PERIOD.max(1);
+    let wanted = period(compute_epoch_at_slot::<P>(slot.saturating_add(1)));
+    let current = period(compute_epoch_at_slot::<P>(state.slot));
+    if wanted == current {
+        Some(&state.current_sync_committee)
+    } else if wanted == current.saturating_add(1) {
+        Some(&state.next_sync_committee)
+    } else {
+        None
+    }
+}
+
+/// `SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT`.
+pub fn sync_subcommittee_size<P: Preset>() -> usize {
+    (P::sync_committee_size() / keel_config::constants::SYNC_COMMITTEE_SUBNET_COUNT).max(1) as usize
 }
 
 /// `compute_subnet_for_attestation`.

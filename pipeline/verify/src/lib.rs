@@ -13,4 +13,4 @@ pub mod verified;
 
 pub use gossip::{GossipContext, GossipError, GossipValidator, Pending};
 pub use stage::{StageSink, VerifyStage};
-pub use verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock};
+pub use verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};

@@ -5,11 +5,16 @@
 //! [`BATCH_WAIT`], at most [`BATCH_SIZE`] of them) in the batcher thread, whose batches are
 //! verified on the rayon pool in chunks (same-message grouping inside each chunk), and the
 //! survivors go to the [`StageSink`]. Every message gets a verdict.
+//!
+//! Backpressure is taken in [`VerifyStage::submit`], on the caller's thread: at most
+//! [`PENDING_CAPACITY`] messages are in the stage at once. The rayon workers never wait for the
+//! batcher: the batcher verifies on the same pool, so workers blocked on a full channel to it
+//! would leave nobody to run its chunks (a deadlock under overload).
 
 use crate::gossip::{GossipContext, GossipError, GossipValidator, Pending};
-use crate::verified::{VerifiedAttestation, VerifiedBlock};
+use crate::verified::{VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
 use arc_swap::ArcSwap;
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use keel_decode::GossipDecoder;
 use keel_pipeline_api::{GossipMessage, PeerTag, RawMessage, SnapshotCell, Verdict};
 use keel_state_transition::pubkey_cache::PubkeyCache;
@@ -26,8 +31,9 @@ pub const BATCH_WAIT: Duration = Duration::from_millis(5);
 pub const BATCH_SIZE: usize = 256;
 /// Messages per parallel verification chunk.
 const CHUNK: usize = 64;
-/// Validated messages waiting for the batcher; beyond this, submitters get backpressure.
-const PENDING_CAPACITY: usize = 16_384;
+/// Messages in the stage at once (submitted, not yet answered); beyond this,
+/// [`VerifyStage::submit`] waits: backpressure on the caller.
+pub const PENDING_CAPACITY: usize = 16_384;
 
 /// Metric names.
 pub mod metric {
@@ -41,6 +47,7 @@ pub mod metric {
 pub trait StageSink<P: Preset>: Send + Sync + 'static {
     fn block(&self, block: VerifiedBlock<P>);
     fn attestation(&self, attestation: VerifiedAttestation<P>);
+    fn sync_message(&self, message: VerifiedSyncMessage);
     /// The verdict for gossipsub and the peer scorer.
     fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict);
 }
@@ -48,6 +55,7 @@ pub trait StageSink<P: Preset>: Send + Sync + 'static {
 enum Item<P: Preset> {
     Block(VerifiedBlock<P>),
     Attestation(VerifiedAttestation<P>),
+    Sync(VerifiedSyncMessage),
 }
 
 struct Waiting<P: Preset> {
@@ -63,6 +71,9 @@ struct Shared<P: Preset> {
     snapshots: Arc<SnapshotCell<P>>,
     pubkeys: Arc<ArcSwap<PubkeyCache>>,
     sink: Arc<dyn StageSink<P>>,
+    /// One token per message in the stage: taken by `submit` (waiting when there are
+    /// [`PENDING_CAPACITY`]), given back with the message's verdict.
+    in_flight: (Sender<()>, Receiver<()>),
 }
 
 pub struct VerifyStage<P: Preset> {
@@ -93,8 +104,10 @@ impl<P: Preset> VerifyStage<P> {
             snapshots,
             pubkeys,
             sink,
+            in_flight: bounded(PENDING_CAPACITY),
         });
-        let (to_batcher, from_stage) = bounded(PENDING_CAPACITY);
+        // Unbounded, but never holds more than `PENDING_CAPACITY`: see `in_flight`.
+        let (to_batcher, from_stage) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let batcher = {
             let shared = Arc::clone(&shared);
@@ -111,16 +124,25 @@ impl<P: Preset> VerifyStage<P> {
         })
     }
 
-    /// Queues a raw message for the stages. Returns at once; the verdict arrives at the sink.
+    /// Queues a raw message for the stages; the verdict arrives at the sink. Returns at once
+    /// unless [`PENDING_CAPACITY`] messages are in the stage: then it waits for one to be
+    /// answered (backpressure). Call it from outside the rayon pool.
     pub fn submit(&self, raw: RawMessage) {
+        // Fails only if the receiver is gone, which `shared` keeps alive.
+        let _ = self.shared.in_flight.0.send(());
         let shared = Arc::clone(&self.shared);
         let to_batcher = self.to_batcher.clone();
         rayon::spawn(move || {
             if let Some(waiting) = validate(&shared, &raw) {
-                // Blocks the rayon worker when the batcher is behind: backpressure.
+                // Never blocks (see `in_flight`); fails only once the stage is stopping.
                 let _ = to_batcher.send(waiting);
             }
         });
+    }
+
+    /// Messages submitted and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.1.len()
     }
 
     /// Prunes the duplicate caches below the finalized epoch.
@@ -147,6 +169,7 @@ fn report<P: Preset>(shared: &Shared<P>, id: [u8; 20], peer: PeerTag, at: Instan
     metrics::counter!(metric::VERDICTS, "verdict" => label).increment(1);
     metrics::histogram!(metric::RECEIPT_TO_VERDICT_SECONDS).record(at.elapsed().as_secs_f64());
     shared.sink.verdict(id, peer, v);
+    let _ = shared.in_flight.1.try_recv();
 }
 
 /// Decode and gossip rules; `None` when the message got its verdict already.
@@ -184,6 +207,10 @@ fn validate<P: Preset>(shared: &Shared<P>, raw: &RawMessage) -> Option<Waiting<P
             .validator
             .validate_aggregate(&ctx, aggregate, received_at)
             .map(|p| p.map(Item::Attestation)),
+        GossipMessage::SyncMessage { subnet, message } => shared
+            .validator
+            .validate_sync_message(&ctx, *subnet, message, received_at)
+            .map(|p| p.map(Item::Sync)),
         other => Err(GossipError::Ignore(format!(
             "{} is not validated by this node yet",
             other.kind()
@@ -218,7 +245,9 @@ fn batcher<P: Preset>(shared: &Shared<P>, from_stage: &Receiver<Waiting<P>>, sto
         }
         metrics::histogram!(metric::BATCH_SIZE).record(batch.len() as f64);
         let chunks: Vec<Vec<Waiting<P>>> = chunked(batch, CHUNK);
-        chunks.into_par_iter().for_each(|chunk| finish_chunk(shared, chunk));
+        chunks
+            .into_par_iter()
+            .for_each(|chunk| finish_chunk(shared, chunk));
     }
 }
 
@@ -253,6 +282,7 @@ fn finish_chunk<P: Preset>(shared: &Shared<P>, chunk: Vec<Waiting<P>>) {
                 match item {
                     Item::Block(block) => shared.sink.block(block),
                     Item::Attestation(attestation) => shared.sink.attestation(attestation),
+                    Item::Sync(message) => shared.sink.sync_message(message),
                 }
             }
             Err(e) => report(shared, message_id, peer, received_at, e.verdict()),

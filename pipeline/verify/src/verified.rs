@@ -77,3 +77,27 @@ impl<P: Preset> VerifiedAttestation<P> {
         self.received_at
     }
 }
+
+/// A sync committee message whose gossip rules and signature passed, with the positions in the
+/// sync committee it speaks for on its subnet.
+#[derive(Debug, Clone)]
+pub struct VerifiedSyncMessage {
+    pub(crate) message: keel_types::altair::SyncCommitteeMessage,
+    pub(crate) positions: Vec<usize>,
+    pub(crate) received_at: Instant,
+}
+
+impl VerifiedSyncMessage {
+    pub fn message(&self) -> &keel_types::altair::SyncCommitteeMessage {
+        &self.message
+    }
+
+    /// Indices into the sync committee (`SYNC_COMMITTEE_SIZE` positions).
+    pub fn positions(&self) -> &[usize] {
+        &self.positions
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+}

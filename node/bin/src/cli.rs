@@ -1,0 +1,89 @@
+//! Command-line flags, in the style of other consensus clients.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keel",
+    version,
+    about = "Keel: an Ethereum consensus-layer client"
+)]
+pub struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `keel=debug`.
+    #[arg(long, global = true, default_value = "info", env = "KEEL_LOG")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// A local Fulu devnet: genesis with interop validators, an embedded mock execution engine,
+    /// built-in validator duties. No network access needed.
+    Dev(DevArgs),
+    /// A beacon node for a named network or a config file.
+    Bn(BnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Where the database, the JWT secret and slashing protection live.
+    #[arg(long, default_value = "keel-data")]
+    pub datadir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub http_address: IpAddr,
+    #[arg(long, default_value_t = 5052)]
+    pub http_port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub metrics_address: IpAddr,
+    #[arg(long, default_value_t = 5054)]
+    pub metrics_port: u16,
+    /// Serve no Prometheus endpoint.
+    #[arg(long)]
+    pub disable_metrics: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Interop validators at genesis, all run by this node.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub validators: u64,
+    /// Slot length in milliseconds (the minimal preset's config says 6000).
+    #[arg(long, default_value_t = 6000, value_parser = clap::value_parser!(u64).range(500..=60_000))]
+    pub slot_ms: u64,
+    /// Genesis time (Unix seconds) for a new devnet; default: the next whole second.
+    #[arg(long)]
+    pub genesis_time: Option<u64>,
+    /// The JWT secret file shared with the execution engine (generated if absent); default:
+    /// `<datadir>/jwt.hex`.
+    #[arg(long)]
+    pub execution_jwt: Option<PathBuf>,
+    /// Delete the datadir's database first and start a new devnet.
+    #[arg(long)]
+    pub reset: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BnArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// A built-in network: mainnet, sepolia or hoodi.
+    #[arg(long, conflicts_with = "config")]
+    pub network: Option<String>,
+    /// A `config.yaml` in the consensus spec's format (mainnet preset).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The execution client's authenticated Engine API endpoint.
+    #[arg(long)]
+    pub execution_endpoint: String,
+    /// The JWT secret file shared with the execution client.
+    #[arg(long)]
+    pub execution_jwt: PathBuf,
+    /// A Beacon API to fetch the finalized state and block from on first start.
+    #[arg(long)]
+    pub checkpoint_sync_url: Option<String>,
+}

@@ -1,0 +1,108 @@
+//! Where the verify stage's outputs go: blocks to the execution engine (newPayload) and then to
+//! the core with the engine's verdict; attestations straight to the core's queues.
+
+use keel_core::CoreInput;
+use keel_execution::{EngineClient, PayloadVerdict};
+use keel_pipeline_api::{PayloadStatus, PeerTag, Verdict};
+use keel_queue::{Class, QueueSender};
+use keel_state_transition::block::execution_payload::kzg_commitment_to_versioned_hash;
+use keel_types::{ForkName, Preset};
+use keel_verify::{StageSink, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub struct NodeSink<P: Preset> {
+    pub core: QueueSender<CoreInput<P>>,
+    pub engine: EngineClient,
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// The engine's verdict in the core's terms; an engine that does not answer makes the import
+/// optimistic (and the node reports the EL offline).
+pub fn payload_status(
+    verdict: Result<PayloadVerdict, keel_execution::EngineError>,
+) -> (PayloadStatus, bool) {
+    match verdict {
+        Ok(verdict) => (verdict.payload_status(), true),
+        Err(e) => {
+            tracing::warn!(error = %e, "execution engine did not judge the payload; importing optimistically");
+            (PayloadStatus::Optimistic, !e.is_offline())
+        }
+    }
+}
+
+impl<P: Preset> StageSink<P> for NodeSink<P> {
+    fn block(&self, block: VerifiedBlock<P>) {
+        let core = self.core.clone();
+        let engine = self.engine.clone();
+        let seen_at_ms = unix_ms();
+        self.runtime.spawn(async move {
+            let message = &block.block().message;
+            let hashes: Vec<_> = message
+                .body
+                .blob_kzg_commitments
+                .iter()
+                .map(kzg_commitment_to_versioned_hash)
+                .collect();
+            let verdict = engine
+                .new_payload(
+                    ForkName::Fulu,
+                    &message.body.execution_payload,
+                    &hashes,
+                    message.parent_root,
+                    &message.body.execution_requests,
+                )
+                .await;
+            let (payload, online) = payload_status(verdict);
+            let inputs = [
+                CoreInput::ElOnline(online),
+                CoreInput::Block {
+                    block,
+                    payload,
+                    seen_at_ms,
+                },
+            ];
+            // Blocks are never dropped: wait for room off the async threads.
+            let _ = tokio::task::spawn_blocking(move || {
+                for input in inputs {
+                    if core.send_blocking(Class::Block, input).is_err() {
+                        tracing::debug!("the core has stopped; block not delivered");
+                    }
+                }
+            })
+            .await;
+        });
+    }
+
+    fn attestation(&self, attestation: VerifiedAttestation<P>) {
+        let input = CoreInput::Attestation(attestation);
+        let class = input.class();
+        if self.core.send(class, input).is_err() {
+            tracing::debug!("attestation not delivered: the core's queue refused it");
+        }
+    }
+
+    fn sync_message(&self, message: VerifiedSyncMessage) {
+        if self
+            .core
+            .send(Class::SyncMessage, CoreInput::SyncMessage(message))
+            .is_err()
+        {
+            tracing::debug!("sync message not delivered: the core's queue refused it");
+        }
+    }
+
+    fn verdict(&self, _message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
+        match verdict {
+            Verdict::Accept => {}
+            Verdict::Ignore(reason) => tracing::debug!(peer = peer.0, %reason, "gossip ignored"),
+            Verdict::Reject(reason) => tracing::warn!(peer = peer.0, %reason, "gossip rejected"),
+        }
+    }
+}
