@@ -165,6 +165,14 @@ async fn fetch_ssz(client: &reqwest::Client, url: &str) -> Result<(ForkName, Vec
         .and_then(|v| v.to_str().ok())
         .and_then(|name| ForkName::ALL.iter().copied().find(|f| f.as_str() == name))
         .ok_or_else(|| fail("no usable Eth-Consensus-Version header".into()))?;
-    let bytes = response.bytes().await.map_err(|e| fail(e.to_string()))?;
-    Ok((fork, bytes.to_vec()))
+    let total = response.content_length().unwrap_or(0);
+    let progress = crate::progress::Progress::new("checkpoint download", total, "bytes");
+    let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut response = response;
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        bytes.extend_from_slice(&chunk);
+        progress.set(bytes.len() as u64);
+    }
+    progress.finish();
+    Ok((fork, bytes))
 }

@@ -5,6 +5,7 @@ mod chain_metrics;
 mod cli;
 mod duties;
 mod node;
+mod progress;
 mod sink;
 
 use clap::Parser;

@@ -17,7 +17,7 @@ use keel_queue::{Class, QueueConfig};
 use keel_store::{Store, StoreOptions};
 use keel_types::{Minimal, Preset};
 use keel_validator::SlashingProtection;
-use keel_validator::produce::{LocalValidators, interop_genesis};
+use keel_validator::produce::{LocalValidators, interop_genesis_for};
 use keel_verify::{GossipValidator, VerifyStage};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -339,9 +339,10 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
             .map_err(|e| NodeError::Config(format!("mock genesis header: {e}")))?;
         let validators = args.validators;
         tracing::info!(validators, genesis_time, "creating a new devnet");
+        let local = derive_keys(validators)?;
         let genesis_config = Arc::clone(&config);
         let chain = Chain::open(Arc::clone(&config), Arc::clone(&store), move || {
-            interop_genesis::<P>(&genesis_config, validators, genesis_time, header)
+            interop_genesis_for::<P>(&genesis_config, &local, genesis_time, header)
                 .map(keel_core::ChainAnchor::genesis)
                 .map_err(|e| CoreError::Genesis(e.to_string()))
         })?;
@@ -389,7 +390,7 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     metrics::gauge!(chain_metrics::LOCAL_VALIDATORS).set(validator_count as f64);
     let duties = Arc::new(Duties {
         config: Arc::clone(&config),
-        local: LocalValidators::interop(0..validator_count)?,
+        local: derive_keys(validator_count)?,
         protection: Mutex::new(SlashingProtection::open(
             datadir.join("slashing_protection.json"),
         )?),
@@ -412,6 +413,14 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     mock.stop().await;
     tracing::info!("stopped; the database is consistent");
     result
+}
+
+/// The interop keys of validators `0..count`, with a progress display.
+fn derive_keys(count: u64) -> Result<LocalValidators, NodeError> {
+    let progress = crate::progress::Progress::new("deriving interop keys", count, "keys");
+    let local = LocalValidators::interop_with_progress(0..count, &|done| progress.set(done))?;
+    progress.finish();
+    Ok(local)
 }
 
 /// Ticks the core at each slot's start and deadlines and runs the duties due then.

@@ -45,8 +45,21 @@ impl LocalValidators {
     /// The interop keys of validators `range` (validator `i` holds interop key `i`, as in an
     /// interop genesis).
     pub fn interop(range: std::ops::Range<u64>) -> Result<Self, ValidatorError> {
+        Self::interop_with_progress(range, &|_| {})
+    }
+
+    /// [`LocalValidators::interop`], calling `progress` with the number of keys derived so far
+    /// every 1024 keys (deriving a million keys takes about a minute).
+    pub fn interop_with_progress(
+        range: std::ops::Range<u64>,
+        progress: &dyn Fn(u64),
+    ) -> Result<Self, ValidatorError> {
         let mut keys = HashMap::new();
+        let start = range.start;
         for index in range {
+            if (index - start) % 1024 == 0 {
+                progress(index - start);
+            }
             let secret = interop_secret_key(index)
                 .map_err(|e| ValidatorError::Key(format!("interop key {index}: {e}")))?;
             let public = secret.public_key().to_bytes();
@@ -403,6 +416,16 @@ pub fn interop_genesis<P: Preset>(
     payload_header: keel_types::electra::ExecutionPayloadHeader<P>,
 ) -> Result<State<P>, ValidatorError> {
     let local = LocalValidators::interop(0..count)?;
+    interop_genesis_for(config, &local, genesis_time, payload_header)
+}
+
+/// [`interop_genesis`] for keys already derived: one validator per local key, by index.
+pub fn interop_genesis_for<P: Preset>(
+    config: &ChainConfig,
+    local: &LocalValidators,
+    genesis_time: u64,
+    payload_header: keel_types::electra::ExecutionPayloadHeader<P>,
+) -> Result<State<P>, ValidatorError> {
     let validators: Vec<(PublicKeyBytes, u64)> = local
         .indices()
         .into_iter()
