@@ -57,7 +57,7 @@ impl LocalValidators {
         let mut keys = HashMap::new();
         let start = range.start;
         for index in range {
-            if (index - start) % 1024 == 0 {
+            if (index - start).is_multiple_of(1024) {
                 progress(index - start);
             }
             let secret = interop_secret_key(index)
