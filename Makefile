@@ -3,7 +3,7 @@
 CARGO ?= cargo
 SPEC_TESTS_DIR ?= $(if $(CONSENSUS_SPEC_TESTS_DIR),$(CONSENSUS_SPEC_TESTS_DIR),../shared/spec-tests)
 
-.PHONY: all build test unit-test spec-test api-schema-test bench fmt clippy lint run
+.PHONY: all build test unit-test spec-test api-schema-test bench fmt clippy lint run loadtest
 
 all: build
 
@@ -43,3 +43,10 @@ DATADIR ?= keel-data
 ARGS ?=
 run:
 	$(CARGO) run --release -p keel -- dev --datadir $(DATADIR) $(ARGS)
+
+## Mainnet-shaped gossip through the pipeline, in process (see loadtest/README.md).
+PROFILE ?= all-subnets
+VALIDATORS ?= 16384
+SLOTS ?= 4
+loadtest:
+	$(CARGO) run --release -p keel-loadtest -- --profile $(PROFILE) --validators $(VALIDATORS) --slots $(SLOTS)
