@@ -78,6 +78,9 @@ struct Shared<P: Preset> {
 
 pub struct VerifyStage<P: Preset> {
     shared: Arc<Shared<P>>,
+    /// Blocks skip the queue: their own thread, and their signature checked alone at once
+    /// rather than waiting in a batch behind thousands of attestations.
+    priority: rayon::ThreadPool,
     to_batcher: Sender<Waiting<P>>,
     stop: Arc<AtomicBool>,
     batcher: Option<JoinHandle<()>>,
@@ -116,8 +119,14 @@ impl<P: Preset> VerifyStage<P> {
                 .name("keel-bls-batcher".into())
                 .spawn(move || batcher(&shared, &from_stage, &stop))?
         };
+        let priority = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "keel-verify-blocks".into())
+            .build()
+            .map_err(std::io::Error::other)?;
         Ok(VerifyStage {
             shared,
+            priority,
             to_batcher,
             stop,
             batcher: Some(batcher),
@@ -131,6 +140,14 @@ impl<P: Preset> VerifyStage<P> {
         // Fails only if the receiver is gone, which `shared` keeps alive.
         let _ = self.shared.in_flight.0.send(());
         let shared = Arc::clone(&self.shared);
+        if is_priority(&raw.topic) {
+            self.priority.spawn(move || {
+                if let Some(waiting) = validate(&shared, &raw) {
+                    finish_chunk(&shared, vec![waiting]);
+                }
+            });
+            return;
+        }
         let to_batcher = self.to_batcher.clone();
         rayon::spawn(move || {
             if let Some(waiting) = validate(&shared, &raw) {
@@ -158,6 +175,12 @@ impl<P: Preset> Drop for VerifyStage<P> {
             let _ = thread.join();
         }
     }
+}
+
+/// Topics whose messages take the priority lane: blocks (a late block costs the whole network
+/// a slot; an attestation flood must never hold one up).
+fn is_priority(topic: &str) -> bool {
+    topic.contains("/beacon_block/")
 }
 
 fn report<P: Preset>(shared: &Shared<P>, id: [u8; 20], peer: PeerTag, at: Instant, v: Verdict) {
