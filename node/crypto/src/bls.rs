@@ -196,6 +196,22 @@ impl AggregatePublicKey {
             .add_aggregate(&blst_core::AggregatePublicKey::from_public_key(&pk.0));
     }
 
+    /// The sum of many keys (the point at infinity for none), by blst's batched affine addition
+    /// (see [`SignatureSet`]'s key sum): for thousands of keys, several times faster than
+    /// [`AggregatePublicKey::add`] per key.
+    pub fn sum<'k>(keys: impl IntoIterator<Item = &'k PublicKey>) -> Self {
+        let points: Vec<blst_p1_affine> = keys
+            .into_iter()
+            .map(|pk| blst_p1_affine::from(pk.0))
+            .collect();
+        Self(blst_core::AggregatePublicKey::from(sum_points(&points)))
+    }
+
+    /// Adds another sum to this one.
+    pub fn add_aggregate(&mut self, other: &AggregatePublicKey) {
+        self.0.add_aggregate(&other.0);
+    }
+
     /// The sum as a [`PublicKey`]; fails if the keys cancel out to the point at infinity.
     pub fn to_public_key(&self) -> Result<PublicKey, BlsError> {
         let pk = self.0.to_public_key();
@@ -463,13 +479,40 @@ impl<'a> SignatureSet<'a> {
         if rest.is_empty() {
             return Some(first.0);
         }
-        let mut agg = blst_core::AggregatePublicKey::from_public_key(&first.0);
-        for pk in rest {
-            agg.add_public_key(&pk.0, false).ok()?;
-        }
-        let pk = agg.to_public_key();
+        let pk = if self.signing_keys.len() < BULK_ADDITION_MIN_KEYS {
+            let mut agg = blst_core::AggregatePublicKey::from_public_key(&first.0);
+            for pk in rest {
+                agg.add_public_key(&pk.0, false).ok()?;
+            }
+            agg.to_public_key()
+        } else {
+            sum_public_keys(&self.signing_keys)
+        };
         (!is_infinity_pk(&pk)).then_some(pk)
     }
+}
+
+/// From this many keys on, [`SignatureSet`] sums its keys with blst's batched affine addition
+/// (`blst_p1s_add`: Montgomery's simultaneous inversion over pairs of points, about 5M+1S per
+/// point instead of the 8M+5S of one mixed addition per key).
+const BULK_ADDITION_MIN_KEYS: usize = 64;
+
+/// The sum of validated keys (the point at infinity if they cancel out), by batched affine
+/// addition. Same point as adding them one by one: blst's batched addition handles equal points
+/// (doubling) and opposite points (infinity).
+fn sum_public_keys(keys: &[Cow<'_, PublicKey>]) -> blst_core::PublicKey {
+    let points: Vec<blst_p1_affine> = keys.iter().map(|pk| blst_p1_affine::from(pk.0)).collect();
+    blst_core::AggregatePublicKey::from(sum_points(&points)).to_public_key()
+}
+
+/// `blst_p1s_add` over `points` (the point at infinity, all-zero projective coordinates, for
+/// none).
+fn sum_points(points: &[blst_p1_affine]) -> blst::blst_p1 {
+    use blst::MultiPoint;
+    if points.is_empty() {
+        return blst::blst_p1::default();
+    }
+    points.add()
 }
 
 /// Non-zero 64-bit scalars, little-endian as blst reads them.
@@ -812,6 +855,60 @@ mod tests {
             Err(BlsError::EmptyInput("public keys"))
         );
         assert!(AggregateSignature::aggregate(&[]).is_err());
+    }
+
+    /// The batched affine sum equals the one-by-one sum, with repeated keys (doubling) and a
+    /// key and its negation (cancelling) among them.
+    #[test]
+    fn bulk_key_sum_matches_sequential_sum() {
+        let ks = keys(40);
+        let mut pks: Vec<PublicKey> = ks.iter().map(SecretKey::public_key).collect();
+        // Repeats: doubling inside the batched addition.
+        for i in 0..100 {
+            pks.push(pks[i % 7].clone());
+        }
+        let neg = {
+            let mut agg = blst_core::AggregatePublicKey::from_public_key(&pks[3].0);
+            agg.sub_aggregate(&blst_core::AggregatePublicKey::from_public_key(&pks[3].0));
+            agg.sub_aggregate(&blst_core::AggregatePublicKey::from_public_key(&pks[3].0));
+            PublicKey(agg.to_public_key())
+        };
+        pks.push(neg);
+        let refs: Vec<&PublicKey> = pks.iter().collect();
+        let sequential = AggregatePublicKey::aggregate(&refs)
+            .unwrap()
+            .to_public_key();
+        let bulk = AggregatePublicKey::sum(refs.iter().copied()).to_public_key();
+        assert_eq!(bulk, sequential);
+        let mut halves = AggregatePublicKey::sum(refs[..70].iter().copied());
+        halves.add_aggregate(&AggregatePublicKey::sum(refs[70..].iter().copied()));
+        assert_eq!(halves.to_public_key(), sequential);
+        assert!(
+            AggregatePublicKey::sum(std::iter::empty())
+                .to_public_key()
+                .is_err()
+        );
+
+        // Through a signature set (>= BULK_ADDITION_MIN_KEYS keys): signs with the sum.
+        let msg = root(4);
+        let sk_sum: Vec<&SecretKey> = (0..pks.len())
+            .map(|i| if i < 40 { &ks[i] } else { &ks[(i - 40) % 7] })
+            .take(140)
+            .collect();
+        let sigs: Vec<Signature> = sk_sum.iter().map(|k| k.sign(msg.as_slice())).collect();
+        let sig_refs: Vec<&Signature> = sigs.iter().collect();
+        let agg = AggregateSignature::aggregate(&sig_refs)
+            .unwrap()
+            .to_signature();
+        let set = SignatureSet::multiple_pubkeys(
+            &agg,
+            pks[..140].iter().map(Cow::Borrowed).collect(),
+            msg,
+        );
+        assert!(set.verify());
+        let mut cancelled = pks[..140].iter().map(Cow::Borrowed).collect::<Vec<_>>();
+        cancelled.push(Cow::Borrowed(&pks[140]));
+        assert!(!SignatureSet::multiple_pubkeys(&agg, cancelled, msg).verify());
     }
 
     /// 64 sets: single-key and multi-key, borrowed and owned, over distinct messages.

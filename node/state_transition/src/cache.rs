@@ -1,4 +1,6 @@
-//! Derived per-epoch data that is expensive to recompute: the committee shuffling.
+//! Derived per-epoch data that is expensive to recompute: the committee shuffling, and the total
+//! active balance with the registry's effective balances ([`EpochBalances`], keyed by the epoch
+//! and the registry's root; see its docs).
 //!
 //! A [`CommitteeCache`] holds, for one epoch, the active validator indices and their
 //! swap-or-not shuffling, so that `get_beacon_committee` is a slice lookup (O(committee)) after
@@ -30,7 +32,7 @@ use crate::predicates::is_active_validator;
 use crate::shuffling::shuffle_list;
 use crate::state::PostElectraState;
 use keel_config::constants::DOMAIN_BEACON_ATTESTER;
-use keel_types::{Epoch, Hash256, Preset, Slot, ValidatorIndex};
+use keel_types::{Epoch, Gwei, Hash256, Preset, Slot, ValidatorIndex};
 use std::sync::{Arc, OnceLock};
 
 /// How many epochs' shufflings [`Caches`] keeps (previous, current, next, and one spare).
@@ -169,11 +171,88 @@ impl CommitteeCache {
     }
 }
 
+/// `get_total_active_balance(state)` and every validator's effective balance, for one epoch and
+/// one validator registry.
+///
+/// # Why it cannot disagree with the state
+///
+/// Both are pure functions of `(get_current_epoch(state), state.validators)`, and the entry is
+/// keyed by exactly that: the epoch and `hash_tree_root(state.validators)`. A state whose
+/// registry differs in any field of any validator has another root, so it never finds this
+/// entry. No assumption about chain rules is needed (unlike the committee key).
+///
+/// Within a block the values stay right for the block's pre-state root (block processing keys
+/// its lookups by the registry at the start of the block): no block operation changes an
+/// effective balance or the current epoch's active set (exits and activations are scheduled
+/// for later epochs; new validators are not active), and validators added during the block lie
+/// beyond [`EpochBalances::effective_balance`]'s range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpochBalances {
+    epoch: Epoch,
+    validators_root: Hash256,
+    total_active_balance: Gwei,
+    /// `state.validators[i].effective_balance` for every `i`.
+    effective_balances: Vec<Gwei>,
+}
+
+impl EpochBalances {
+    /// One pass over `state`'s validators; `validators_root` must be
+    /// `hash_tree_root(state.validators)`.
+    pub(crate) fn new<P: Preset, S: PostElectraState<P>>(
+        state: &S,
+        validators_root: Hash256,
+    ) -> Result<Self> {
+        let epoch = get_current_epoch(state);
+        let validators = state.validators();
+        let mut effective_balances = Vec::with_capacity(validators.len());
+        let mut total: Gwei = 0;
+        for v in validators.iter() {
+            if is_active_validator(v, epoch) {
+                total.safe_add_assign(v.effective_balance)?;
+            }
+            effective_balances.push(v.effective_balance);
+        }
+        Ok(Self {
+            epoch,
+            validators_root,
+            total_active_balance: total.max(P::EFFECTIVE_BALANCE_INCREMENT),
+            effective_balances,
+        })
+    }
+
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    pub fn validators_root(&self) -> Hash256 {
+        self.validators_root
+    }
+
+    /// `get_total_active_balance(state)`.
+    pub fn total_active_balance(&self) -> Gwei {
+        self.total_active_balance
+    }
+
+    /// `state.validators[index].effective_balance`, if `index` is in the keyed registry.
+    #[inline]
+    pub fn effective_balance(&self, index: ValidatorIndex) -> Option<Gwei> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.effective_balances.get(i))
+            .copied()
+    }
+}
+
+/// How many registries' [`EpochBalances`] [`Caches`] keeps (e.g. a few competing heads).
+const MAX_CACHED_BALANCES: usize = 4;
+
 /// The caller-owned caches of derived data (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct Caches {
     /// Most recently used last.
     committees: Vec<Arc<CommitteeCache>>,
+    /// Most recently used last.
+    balances: Vec<Arc<EpochBalances>>,
 }
 
 impl Caches {
@@ -237,9 +316,44 @@ impl Caches {
         Ok(())
     }
 
+    /// The [`EpochBalances`] of `state`, whose `hash_tree_root(state.validators)` the caller
+    /// passes as `validators_root`: the stored entry for `(current epoch, validators_root)`, or
+    /// one built now (one pass over the registry) and stored.
+    pub(crate) fn epoch_balances<P: Preset, S: PostElectraState<P>>(
+        &mut self,
+        state: &S,
+        validators_root: Hash256,
+    ) -> Result<Arc<EpochBalances>> {
+        let epoch = get_current_epoch(state);
+        if let Some(position) = self
+            .balances
+            .iter()
+            .position(|b| b.epoch == epoch && b.validators_root == validators_root)
+        {
+            let entry = self.balances.remove(position);
+            self.balances.push(Arc::clone(&entry));
+            return Ok(entry);
+        }
+        let built = Arc::new(EpochBalances::new(state, validators_root)?);
+        self.insert_epoch_balances(Arc::clone(&built));
+        Ok(built)
+    }
+
+    /// Stores `entry` (built by the caller from the state its key names), replacing an entry
+    /// with the same key.
+    pub(crate) fn insert_epoch_balances(&mut self, entry: Arc<EpochBalances>) {
+        self.balances
+            .retain(|b| b.epoch != entry.epoch || b.validators_root != entry.validators_root);
+        if self.balances.len() >= MAX_CACHED_BALANCES {
+            self.balances.remove(0);
+        }
+        self.balances.push(entry);
+    }
+
     /// Drops every entry (never needed for correctness; frees memory).
     pub fn clear(&mut self) {
         self.committees.clear();
+        self.balances.clear();
     }
 }
 
@@ -309,6 +423,47 @@ mod tests {
             }
             assert_eq!(seen, active.len());
         }
+    }
+
+    #[test]
+    fn epoch_balances_are_keyed_by_the_registry_root() {
+        use crate::accessors::get_total_active_balance;
+        use keel_types::tree_hash::TreeHash;
+        let mut state = state(64, 5);
+        state.validators.apply_updates().unwrap();
+        let root = state.validators.tree_hash_root();
+        let mut caches = Caches::new();
+        let first = caches.epoch_balances(&state, root).unwrap();
+        assert_eq!(
+            first.total_active_balance(),
+            get_total_active_balance(&state).unwrap()
+        );
+        assert_eq!(first.effective_balance(3), Some(32_000_000_000));
+        assert_eq!(first.effective_balance(64), None);
+        assert!(Arc::ptr_eq(
+            &first,
+            &caches.epoch_balances(&state, root).unwrap()
+        ));
+
+        // Another registry (one effective balance lowered): another root, another entry.
+        state.validators.get_mut(3).unwrap().effective_balance = 31_000_000_000;
+        state.validators.apply_updates().unwrap();
+        let other_root = state.validators.tree_hash_root();
+        assert_ne!(root, other_root);
+        let second = caches.epoch_balances(&state, other_root).unwrap();
+        assert_eq!(
+            second.total_active_balance(),
+            get_total_active_balance(&state).unwrap()
+        );
+        assert_eq!(second.effective_balance(3), Some(31_000_000_000));
+        // The next epoch is another key too.
+        state.slot += Minimal::slots_per_epoch();
+        let third = caches.epoch_balances(&state, other_root).unwrap();
+        assert_eq!(third.epoch(), 6);
+        assert_eq!(
+            third.total_active_balance(),
+            get_total_active_balance(&state).unwrap()
+        );
     }
 
     #[test]

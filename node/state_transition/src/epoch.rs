@@ -18,7 +18,9 @@
 //! which rewards and penalties change nearly all of, are collected and the list rebuilt at once
 //! (cheaper than a million writes through the list's update map, re-hash included).
 //! `process_effective_balance_updates` reads the effective balances from the summary rather than
-//! walking the validator tree again.
+//! walking the validator tree again, and the balances from the vector rewards and penalties
+//! built (re-reading from the list only the validators whose balance a later step changed);
+//! rewards read the inactivity scores from the vector `process_inactivity_updates` built.
 
 use crate::accessors::{
     activation_exit_churn_limit, compute_activation_exit_epoch, compute_start_slot_at_epoch,
@@ -63,6 +65,111 @@ const COMPOUNDING: u8 = 1 << 5;
 /// `TIMELY_TARGET_FLAG_INDEX` as an array index.
 const TARGET_FLAG: usize = TIMELY_TARGET_FLAG_INDEX as usize;
 
+/// What [`EpochSummary::new`] reads a range of validators with.
+struct SummaryRange<'a, N: keel_types::typenum::Unsigned> {
+    validators: &'a List<keel_types::electra::Validator, N>,
+    previous_participation: &'a List<u8, N>,
+    current_participation: &'a List<u8, N>,
+    current_epoch: Epoch,
+    previous_epoch: Epoch,
+    lookahead_epoch: Epoch,
+    slashing_withdrawable_epoch: Epoch,
+    ejection_balance: Gwei,
+}
+
+/// [`EpochSummary`]'s per-validator data and sums over a range of validators.
+#[derive(Default)]
+struct SummaryPart {
+    status: Vec<u8>,
+    effective_balances: Vec<Gwei>,
+    total_active: Gwei,
+    flag_sums: [Gwei; FLAG_COUNT],
+    current_target_sum: Gwei,
+    registry_candidates: Vec<ValidatorIndex>,
+    slashing_candidates: Vec<ValidatorIndex>,
+    lookahead_active_indices: Vec<ValidatorIndex>,
+}
+
+impl<N: keel_types::typenum::Unsigned> SummaryRange<'_, N> {
+    /// One pass over validators `start..end` and their participation flags; the vectors are
+    /// allocated for `capacity` validators (room for the parts appended to this one).
+    fn summarize<P: Preset>(
+        &self,
+        start: usize,
+        end: usize,
+        capacity: usize,
+    ) -> Result<SummaryPart> {
+        let len = end.saturating_sub(start);
+        let tree = |list: &'static str| Error::tree(list, "iter_from");
+        let mut part = SummaryPart {
+            status: Vec::with_capacity(capacity.max(len)),
+            effective_balances: Vec::with_capacity(capacity.max(len)),
+            lookahead_active_indices: Vec::with_capacity(capacity.max(len)),
+            ..SummaryPart::default()
+        };
+        let (current_epoch, previous_epoch) = (self.current_epoch, self.previous_epoch);
+        for (((v, prev), curr), index) in self
+            .validators
+            .iter_from(start)
+            .map_err(tree("validators"))?
+            .zip(
+                self.previous_participation
+                    .iter_from(start)
+                    .map_err(tree("previous_epoch_participation"))?,
+            )
+            .zip(
+                self.current_participation
+                    .iter_from(start)
+                    .map_err(tree("current_epoch_participation"))?,
+            )
+            .zip(start as u64..)
+            .take(len)
+        {
+            let eb = v.effective_balance;
+            let mut bits = 0u8;
+            let active_previous = is_active_validator(v, previous_epoch);
+            let active_current = is_active_validator(v, current_epoch);
+            if active_current {
+                part.total_active.safe_add_assign(eb)?;
+            }
+            if active_previous && !v.slashed {
+                for (flag, sum) in (0u64..).zip(part.flag_sums.iter_mut()) {
+                    if has_flag(*prev, flag) {
+                        bits |= 1 << flag;
+                        sum.safe_add_assign(eb)?;
+                    }
+                }
+            }
+            if active_current && !v.slashed && has_flag(*curr, TIMELY_TARGET_FLAG_INDEX) {
+                bits |= CURRENT_TARGET;
+                part.current_target_sum.safe_add_assign(eb)?;
+            }
+            if active_previous || (v.slashed && previous_epoch.safe_add(1)? < v.withdrawable_epoch)
+            {
+                bits |= ELIGIBLE;
+            }
+            if has_compounding_withdrawal_credential(v) {
+                bits |= COMPOUNDING;
+            }
+            if is_eligible_for_activation_queue::<P>(v)
+                || (active_current && eb <= self.ejection_balance)
+                || v.activation_epoch == FAR_FUTURE_EPOCH
+            {
+                part.registry_candidates.push(index);
+            }
+            if v.slashed && v.withdrawable_epoch == self.slashing_withdrawable_epoch {
+                part.slashing_candidates.push(index);
+            }
+            if is_active_validator(v, self.lookahead_epoch) {
+                part.lookahead_active_indices.push(index);
+            }
+            part.status.push(bits);
+            part.effective_balances.push(eb);
+        }
+        Ok(part)
+    }
+}
+
 /// The per-validator facts and totals the epoch sub-steps share, read in one pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpochSummary {
@@ -101,13 +208,10 @@ impl EpochSummary {
         let current_epoch = get_current_epoch(state);
         let slashing_withdrawable_epoch =
             current_epoch.safe_add(P::epochs_per_slashings_vector().safe_div(2)?)?;
-        let mut registry_candidates = Vec::new();
-        let mut slashing_candidates = Vec::new();
         let lookahead_epoch = current_epoch.safe_add(P::MIN_SEED_LOOKAHEAD)?.safe_add(1)?;
         let previous_epoch = get_previous_epoch(state);
         let f = state.fields();
         let n = f.validators.len();
-        let mut lookahead_active_indices = Vec::with_capacity(n);
         for (list, len) in [
             (
                 "previous_epoch_participation",
@@ -129,59 +233,27 @@ impl EpochSummary {
         } else {
             f.previous_epoch_participation
         };
-        let mut status = Vec::with_capacity(n);
-        let mut effective_balances = Vec::with_capacity(n);
-        let mut total_active: Gwei = 0;
-        let mut flag_sums = [0 as Gwei; FLAG_COUNT];
-        let mut current_target_sum: Gwei = 0;
-        for (((v, prev), curr), index) in f
-            .validators
-            .iter()
-            .zip(previous_participation.iter())
-            .zip(f.current_epoch_participation.iter())
-            .zip(0u64..)
-        {
-            let eb = v.effective_balance;
-            let mut bits = 0u8;
-            let active_previous = is_active_validator(v, previous_epoch);
-            let active_current = is_active_validator(v, current_epoch);
-            if active_current {
-                total_active.safe_add_assign(eb)?;
-            }
-            if active_previous && !v.slashed {
-                for (flag, sum) in (0u64..).zip(flag_sums.iter_mut()) {
-                    if has_flag(*prev, flag) {
-                        bits |= 1 << flag;
-                        sum.safe_add_assign(eb)?;
-                    }
-                }
-            }
-            if active_current && !v.slashed && has_flag(*curr, TIMELY_TARGET_FLAG_INDEX) {
-                bits |= CURRENT_TARGET;
-                current_target_sum.safe_add_assign(eb)?;
-            }
-            if active_previous || (v.slashed && previous_epoch.safe_add(1)? < v.withdrawable_epoch)
-            {
-                bits |= ELIGIBLE;
-            }
-            if has_compounding_withdrawal_credential(v) {
-                bits |= COMPOUNDING;
-            }
-            if is_eligible_for_activation_queue::<P>(v)
-                || (active_current && eb <= config.ejection_balance)
-                || v.activation_epoch == FAR_FUTURE_EPOCH
-            {
-                registry_candidates.push(index);
-            }
-            if v.slashed && v.withdrawable_epoch == slashing_withdrawable_epoch {
-                slashing_candidates.push(index);
-            }
-            if is_active_validator(v, lookahead_epoch) {
-                lookahead_active_indices.push(index);
-            }
-            status.push(bits);
-            effective_balances.push(eb);
-        }
+        let range = SummaryRange {
+            validators: f.validators,
+            previous_participation,
+            current_participation: f.current_epoch_participation,
+            current_epoch,
+            previous_epoch,
+            lookahead_epoch,
+            slashing_withdrawable_epoch,
+            ejection_balance: config.ejection_balance,
+        };
+        let part = range.summarize::<P>(0, n, n)?;
+        let SummaryPart {
+            status,
+            effective_balances,
+            total_active,
+            flag_sums,
+            current_target_sum,
+            registry_candidates,
+            slashing_candidates,
+            lookahead_active_indices,
+        } = part;
         let floor = P::EFFECTIVE_BALANCE_INCREMENT;
         Ok(Self {
             current_epoch,
@@ -230,8 +302,12 @@ pub fn process_epoch<P: Preset, S: PostElectraState<P>>(
     let summary = EpochSummary::new(state, config)?;
     let total_active_balance = summary.total_active_balance;
     justification_and_finalization(state, &summary)?;
-    inactivity_updates(state, config, &summary)?;
-    rewards_and_penalties(state, config, &summary)?;
+    let inactivity_scores = inactivity_updates(state, config, &summary)?;
+    let rewarded_balances =
+        rewards_and_penalties(state, config, &summary, inactivity_scores.as_deref())?;
+    // The validators whose balance changes between rewards and effective-balance updates (the
+    // rest keep `rewarded_balances`).
+    let mut touched: Vec<ValidatorIndex> = Vec::new();
     let ejected = registry_updates(
         state,
         config,
@@ -245,10 +321,24 @@ pub fn process_epoch<P: Preset, S: PostElectraState<P>>(
     slashing_candidates.sort_unstable();
     slashing_candidates.dedup();
     slashings(state, total_active_balance, Some(&slashing_candidates))?;
+    touched.extend(slashing_candidates);
     process_eth1_data_reset(state)?;
-    pending_deposits(state, config, total_active_balance)?;
-    process_pending_consolidations(state)?;
-    effective_balance_updates(state, &summary.effective_balances, &summary.status)?;
+    pending_deposits(state, config, total_active_balance, &mut touched)?;
+    pending_consolidations(state, &mut touched)?;
+    touched.sort_unstable();
+    touched.dedup();
+    let balances = rewarded_balances
+        .as_deref()
+        .map(|balances| RewardedBalances {
+            balances,
+            touched: &touched,
+        });
+    effective_balance_updates(
+        state,
+        &summary.effective_balances,
+        &summary.status,
+        balances,
+    )?;
     process_slashings_reset(state)?;
     process_randao_mixes_reset(state)?;
     process_historical_summaries_update(state)?;
@@ -362,43 +452,71 @@ pub fn process_inactivity_updates<P: Preset, S: PostElectraState<P>>(
     config: &ChainConfig,
 ) -> Result<()> {
     let summary = EpochSummary::new(state, config)?;
-    inactivity_updates(state, config, &summary)
+    inactivity_updates(state, config, &summary).map(|_| ())
 }
 
+/// `process_inactivity_updates` given the summary; returns the new scores (`None` in the genesis
+/// epoch, which skips the step). The scores are read in one pass and only those that change are
+/// written (scores are mostly zero and stay so); when many change (an inactivity leak), the list
+/// is rebuilt at once instead.
 fn inactivity_updates<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
     config: &ChainConfig,
     summary: &EpochSummary,
-) -> Result<()> {
+) -> Result<Option<Vec<u64>>> {
     // Skip the genesis epoch as score updates are based on the previous epoch participation
     if get_current_epoch(state) == GENESIS_EPOCH {
-        return Ok(());
+        return Ok(None);
     }
     let in_leak = is_in_inactivity_leak(state)?;
-    let mut scores = state.inactivity_scores_mut().iter_cow();
-    while let Some((index, score)) = scores.next_cow() {
-        if !summary.is_eligible(index) {
-            continue;
+    let list = state.inactivity_scores();
+    let pass = |start: usize, end: usize| -> Result<(Vec<u64>, Vec<usize>)> {
+        let mut scores = Vec::with_capacity(end.saturating_sub(start));
+        let mut changes: Vec<usize> = Vec::new();
+        let olds = list
+            .iter_from(start)
+            .map_err(Error::tree("inactivity_scores", "iter_from"))?;
+        for (index, &old) in (start..end).zip(olds) {
+            if !summary.is_eligible(index) {
+                scores.push(old);
+                continue;
+            }
+            // Increase the inactivity score of inactive validators
+            let mut new = if summary.is_previous_participant(index, TIMELY_TARGET_FLAG_INDEX) {
+                old.saturating_sub(1)
+            } else {
+                old.safe_add(config.inactivity_score_bias)?
+            };
+            // Decrease the inactivity score of all eligible validators during a leak-free epoch
+            if !in_leak {
+                new = new.saturating_sub(config.inactivity_score_recovery_rate);
+            }
+            if new != old {
+                changes.push(index);
+            }
+            scores.push(new);
         }
-        let old = *score;
-        // Increase the inactivity score of inactive validators
-        let mut new = if summary.is_previous_participant(index, TIMELY_TARGET_FLAG_INDEX) {
-            old.saturating_sub(1)
-        } else {
-            old.safe_add(config.inactivity_score_bias)?
-        };
-        // Decrease the inactivity score of all eligible validators during a leak-free epoch
-        if !in_leak {
-            new = new.saturating_sub(config.inactivity_score_recovery_rate);
-        }
-        if new != old {
-            *score
-                .into_mut()
-                .map_err(Error::tree("inactivity_scores", "update"))? = new;
+        Ok((scores, changes))
+    };
+    let (scores, changes) = pass(0, list.len())?;
+    let list = state.inactivity_scores_mut();
+    if changes.len().saturating_mul(REBUILD_RATIO) >= scores.len() {
+        *list = List::new(scores.clone()).map_err(Error::tree("inactivity_scores", "rebuild"))?;
+    } else {
+        let len = list.len();
+        for index in changes {
+            *list
+                .get_mut(index)
+                .ok_or_else(|| Error::index("inactivity_scores", index, len))? =
+                scores.get(index).copied().unwrap_or(0);
         }
     }
-    Ok(())
+    Ok(Some(scores))
 }
+
+/// A list of which at least `1 / REBUILD_RATIO` of the elements change is rebuilt from a vector
+/// rather than written element by element through its update map.
+const REBUILD_RATIO: usize = 8;
 
 // ---- rewards and penalties ----
 
@@ -408,7 +526,7 @@ pub fn process_rewards_and_penalties<P: Preset, S: PostElectraState<P>>(
     config: &ChainConfig,
 ) -> Result<()> {
     let summary = EpochSummary::new(state, config)?;
-    rewards_and_penalties(state, config, &summary)
+    rewards_and_penalties(state, config, &summary, None).map(|_| ())
 }
 
 /// The inputs of `get_flag_index_deltas` / `get_inactivity_penalty_deltas` that do not depend
@@ -588,67 +706,97 @@ pub fn get_inactivity_penalty_deltas<P: Preset, S: PostElectraState<P>>(
 /// computed once per `(effective balance increments, flags)` pair. Nearly every balance changes,
 /// so the new balances are collected and the list rebuilt in one go (rather than updated
 /// element by element through the list's update map).
+///
+/// `inactivity_scores`: the scores as [`inactivity_updates`] left them, if it returned them (else
+/// they are read from the state).
 fn rewards_and_penalties<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
     config: &ChainConfig,
     summary: &EpochSummary,
-) -> Result<()> {
+    inactivity_scores: Option<&[u64]>,
+) -> Result<Option<Vec<Gwei>>> {
     if get_current_epoch(state) == GENESIS_EPOCH {
-        return Ok(());
+        return Ok(None);
     }
     let ctx = RewardContext::new(state, config, summary)?;
     let increment = P::EFFECTIVE_BALANCE_INCREMENT;
     let table_len = to_usize(P::MAX_EFFECTIVE_BALANCE_ELECTRA.safe_div(increment)?)?
         .safe_add(1)?
         .safe_mul(1 << FLAG_COUNT)?;
-    let mut table: Vec<Option<[(Gwei, Gwei); FLAG_COUNT]>> = vec![None; table_len];
     let flag_mask: u8 = (1 << FLAG_COUNT) - 1;
-    let f = state.fields_mut();
-    let mut scores = f.inactivity_scores.iter();
-    let mut new_balances: Vec<Gwei> = Vec::with_capacity(f.balances.len());
-    let mut changed = false;
-    for (index, &old) in f.balances.iter().enumerate() {
-        let score = scores.next().copied().unwrap_or(0);
-        let status = summary.status.get(index).copied().unwrap_or(0);
-        if status & ELIGIBLE == 0 {
-            new_balances.push(old);
-            continue;
-        }
-        let effective_balance = summary.effective_balances.get(index).copied().unwrap_or(0);
-        let flags = status & flag_mask;
-        let slot = if effective_balance.safe_rem(increment)? == 0 {
-            to_usize(effective_balance.safe_div(increment)?)?
-                .safe_mul(1 << FLAG_COUNT)?
-                .safe_add(usize::from(flags))
-                .ok()
-                .filter(|&i| i < table_len)
-        } else {
-            None
+    let balances = state.balances();
+    let list_scores = state.inactivity_scores();
+    let n = balances.len();
+    let changed = std::cell::Cell::new(false);
+    // New balances of validators `start..end`.
+    let compute = |start: usize, end: usize| -> Result<Vec<Gwei>> {
+        let mut any_change = false;
+        let mut table: Vec<Option<[(Gwei, Gwei); FLAG_COUNT]>> = vec![None; table_len];
+        let mut list_scores = match inactivity_scores {
+            Some(_) => None,
+            None => Some(
+                list_scores
+                    .iter_from(start)
+                    .map_err(Error::tree("inactivity_scores", "iter_from"))?,
+            ),
         };
-        let deltas = match slot.and_then(|i| table.get(i).copied().flatten()) {
-            Some(deltas) => deltas,
-            None => {
-                let deltas = ctx.eligible_flag_deltas::<P>(effective_balance, flags)?;
-                if let Some(entry) = slot.and_then(|i| table.get_mut(i)) {
-                    *entry = Some(deltas);
-                }
-                deltas
+        let mut new_balances: Vec<Gwei> = Vec::with_capacity(end.saturating_sub(start));
+        let olds = balances
+            .iter_from(start)
+            .map_err(Error::tree("balances", "iter_from"))?;
+        for (index, &old) in (start..end).zip(olds) {
+            let score = match (inactivity_scores, list_scores.as_mut()) {
+                (Some(scores), _) => scores.get(index).copied().unwrap_or(0),
+                (None, Some(list)) => list.next().copied().unwrap_or(0),
+                (None, None) => 0,
+            };
+            let status = summary.status.get(index).copied().unwrap_or(0);
+            if status & ELIGIBLE == 0 {
+                new_balances.push(old);
+                continue;
             }
-        };
-        let mut new = old;
-        for (reward, penalty) in deltas {
-            new = new.safe_add(reward)?.saturating_sub(penalty);
+            let effective_balance = summary.effective_balances.get(index).copied().unwrap_or(0);
+            let flags = status & flag_mask;
+            let slot = if effective_balance.safe_rem(increment)? == 0 {
+                to_usize(effective_balance.safe_div(increment)?)?
+                    .safe_mul(1 << FLAG_COUNT)?
+                    .safe_add(usize::from(flags))
+                    .ok()
+                    .filter(|&i| i < table_len)
+            } else {
+                None
+            };
+            let deltas = match slot.and_then(|i| table.get(i).copied().flatten()) {
+                Some(deltas) => deltas,
+                None => {
+                    let deltas = ctx.eligible_flag_deltas::<P>(effective_balance, flags)?;
+                    if let Some(entry) = slot.and_then(|i| table.get_mut(i)) {
+                        *entry = Some(deltas);
+                    }
+                    deltas
+                }
+            };
+            let mut new = old;
+            for (reward, penalty) in deltas {
+                new = new.safe_add(reward)?.saturating_sub(penalty);
+            }
+            if score != 0 {
+                new = new.saturating_sub(ctx.inactivity_penalty(summary, index, score)?);
+            }
+            any_change |= new != old;
+            new_balances.push(new);
         }
-        if score != 0 {
-            new = new.saturating_sub(ctx.inactivity_penalty(summary, index, score)?);
+        if any_change {
+            changed.set(true);
         }
-        changed |= new != old;
-        new_balances.push(new);
+        Ok(new_balances)
+    };
+    let new_balances = compute(0, n)?;
+    if changed.get() {
+        *state.balances_mut() = List::try_from_iter(new_balances.iter().copied())
+            .map_err(Error::tree("balances", "rebuild"))?;
     }
-    if changed {
-        *f.balances = List::new(new_balances).map_err(Error::tree("balances", "rebuild"))?;
-    }
-    Ok(())
+    Ok(Some(new_balances))
 }
 
 // ---- registry updates ----
@@ -897,13 +1045,16 @@ pub fn process_pending_deposits<P: Preset, S: PostElectraState<P>>(
     config: &ChainConfig,
 ) -> Result<()> {
     let total = crate::accessors::get_total_active_balance(state)?;
-    pending_deposits(state, config, total)
+    pending_deposits(state, config, total, &mut Vec::new())
 }
 
+/// `process_pending_deposits` given the total active balance; appends to `touched` the index
+/// of every validator whose balance it changes (or that it adds).
 fn pending_deposits<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
     config: &ChainConfig,
     total_active_balance: Gwei,
+    touched: &mut Vec<ValidatorIndex>,
 ) -> Result<()> {
     let next_epoch = get_current_epoch(state).safe_add(1)?;
     let available_for_processing =
@@ -959,7 +1110,7 @@ fn pending_deposits<P: Preset, S: PostElectraState<P>>(
         if is_validator_withdrawn {
             // Deposited balance will never become active. Increase balance but do not consume
             // churn.
-            apply_pending_deposit(state, config, deposit, existing)?;
+            touched.extend(apply_pending_deposit(state, config, deposit, existing)?);
         } else if is_validator_exited {
             // Validator is exiting, postpone the deposit until after withdrawable epoch
             deposits_to_postpone.push(*deposit);
@@ -974,6 +1125,7 @@ fn pending_deposits<P: Preset, S: PostElectraState<P>>(
             // Consume churn and apply deposit.
             processed_amount.safe_add_assign(deposit.amount)?;
             let applied = apply_pending_deposit(state, config, deposit, existing)?;
+            touched.extend(applied);
             if existing.is_none() && applied.is_some() {
                 // A later deposit for the same pubkey is a top-up of the new validator.
                 index_of.insert(deposit.pubkey, applied);
@@ -1033,6 +1185,15 @@ fn lookup_pubkeys<P: Preset, S: PostElectraState<P>>(
 pub fn process_pending_consolidations<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
 ) -> Result<()> {
+    pending_consolidations(state, &mut Vec::new())
+}
+
+/// `process_pending_consolidations`, appending to `touched` the validators whose balance it
+/// changes.
+fn pending_consolidations<P: Preset, S: PostElectraState<P>>(
+    state: &mut S,
+    touched: &mut Vec<ValidatorIndex>,
+) -> Result<()> {
     let next_epoch = get_current_epoch(state).safe_add(1)?;
     let mut next_pending_consolidation: usize = 0;
     while let Some(pending) = state
@@ -1054,6 +1215,7 @@ pub fn process_pending_consolidations<P: Preset, S: PostElectraState<P>>(
         // Move active balance to target. Excess balance is withdrawable.
         decrease_balance(state, pending.source_index, source_effective_balance)?;
         increase_balance(state, pending.target_index, source_effective_balance)?;
+        touched.extend([pending.source_index, pending.target_index]);
         next_pending_consolidation.safe_add_assign(1)?;
     }
     state
@@ -1079,7 +1241,7 @@ pub fn process_effective_balance_updates<P: Preset, S: PostElectraState<P>>(
             (v.effective_balance, compounding)
         })
         .unzip();
-    effective_balance_updates(state, &effective_balances, &status)
+    effective_balance_updates(state, &effective_balances, &status, None)
 }
 
 /// `process_effective_balance_updates` given the effective balances and [`COMPOUNDING`] bits of
@@ -1087,10 +1249,22 @@ pub fn process_effective_balance_updates<P: Preset, S: PostElectraState<P>>(
 /// before this one changes an existing validator's effective balance or withdrawal credentials;
 /// validators added by pending deposits are read from the registry). Reads the balances in one
 /// pass over their packed list and touches only the validators whose effective balance changes.
+/// The balances as rewards and penalties left them (index-aligned with the registry then), and
+/// the sorted indices whose balance changed since.
+#[derive(Debug, Clone, Copy)]
+struct RewardedBalances<'a> {
+    balances: &'a [Gwei],
+    touched: &'a [ValidatorIndex],
+}
+
+/// `process_effective_balance_updates` given the effective balances and status bits read at
+/// the start of the epoch; with `rewarded`, the balances are read from it (and from the list
+/// only for the touched and added validators) instead of walking the balances tree.
 fn effective_balance_updates<P: Preset, S: PostElectraState<P>>(
     state: &mut S,
     effective_balances: &[Gwei],
     status: &[u8],
+    rewarded: Option<RewardedBalances<'_>>,
 ) -> Result<()> {
     let hysteresis_increment = P::EFFECTIVE_BALANCE_INCREMENT.safe_div(P::HYSTERESIS_QUOTIENT)?;
     let downward_threshold = hysteresis_increment.safe_mul(P::HYSTERESIS_DOWNWARD_MULTIPLIER)?;
@@ -1104,7 +1278,7 @@ fn effective_balance_updates<P: Preset, S: PostElectraState<P>>(
         ));
     }
     let mut changes: Vec<(usize, Gwei)> = Vec::new();
-    for (index, &balance) in f.balances.iter().enumerate() {
+    let mut check = |index: usize, balance: Gwei| -> Result<()> {
         let (effective_balance, max_effective_balance) =
             match (effective_balances.get(index), status.get(index)) {
                 (Some(&eb), Some(&bits)) => {
@@ -1128,6 +1302,30 @@ fn effective_balance_updates<P: Preset, S: PostElectraState<P>>(
                 .min(max_effective_balance);
             if new != effective_balance {
                 changes.push((index, new));
+            }
+        }
+        Ok(())
+    };
+    match rewarded {
+        Some(RewardedBalances { balances, touched }) => {
+            let balances_len = f.balances.len();
+            let mut touched = touched.iter().peekable();
+            for index in 0..balances_len {
+                while touched.next_if(|&&t| t < index as u64).is_some() {}
+                let is_touched = touched.next_if(|&&t| t == index as u64).is_some();
+                let balance = match balances.get(index) {
+                    Some(&balance) if !is_touched => balance,
+                    _ => *f
+                        .balances
+                        .get(index)
+                        .ok_or_else(|| Error::index("balances", index, balances_len))?,
+                };
+                check(index, balance)?;
+            }
+        }
+        None => {
+            for (index, &balance) in f.balances.iter().enumerate() {
+                check(index, balance)?;
             }
         }
     }
@@ -1216,6 +1414,95 @@ mod tests {
         state
     }
 
+    /// The fused passes give the spec's results on a varied registry: the summary equals one
+    /// `summarize` over the whole registry, rewards and penalties equal the spec's delta
+    /// functions applied in order, and the inactivity pass the spec's loop.
+    #[test]
+    fn fused_passes_match_the_spec() {
+        let config = ChainConfig::mainnet();
+        let n = 70_001;
+        let mut state = big_state(n);
+        let mut scores = Vec::with_capacity(n);
+        let mut previous = Vec::with_capacity(n);
+        for i in 0..n as u64 {
+            scores.push(if i % 13 == 0 { i % 50 } else { 0 });
+            previous.push((i % 8) as u8);
+            if i % 97 == 0 {
+                let v = state.validators.get_mut(i as usize).unwrap();
+                v.effective_balance = 31_000_000_000;
+            }
+        }
+        state.inactivity_scores = List::new(scores).unwrap();
+        state.previous_epoch_participation = List::new(previous).unwrap();
+        state.apply_pending_updates().unwrap();
+
+        let summary = EpochSummary::new(&state, &config).unwrap();
+        let f = state.fields();
+        let range = SummaryRange {
+            validators: f.validators,
+            previous_participation: f.previous_epoch_participation,
+            current_participation: f.current_epoch_participation,
+            current_epoch: summary.current_epoch,
+            previous_epoch: summary.previous_epoch,
+            lookahead_epoch: summary.current_epoch + 2,
+            slashing_withdrawable_epoch: summary.current_epoch + 4096,
+            ejection_balance: config.ejection_balance,
+        };
+        let one = range.summarize::<Mainnet>(0, n, n).unwrap();
+        assert_eq!(one.status, summary.status);
+        assert_eq!(one.effective_balances, summary.effective_balances);
+        assert_eq!(
+            one.total_active.max(1_000_000_000),
+            summary.total_active_balance
+        );
+        assert_eq!(
+            one.lookahead_active_indices,
+            summary.lookahead_active_indices
+        );
+
+        let mut expected: Vec<u64> = state.balances.iter().copied().collect();
+        for flag in 0..3 {
+            let (rewards, penalties) =
+                get_flag_index_deltas(&state, &config, &summary, flag).unwrap();
+            for (i, b) in expected.iter_mut().enumerate() {
+                *b = (*b + rewards[i]).saturating_sub(penalties[i]);
+            }
+        }
+        let (_, penalties) = get_inactivity_penalty_deltas(&state, &config, &summary).unwrap();
+        for (b, p) in expected.iter_mut().zip(penalties) {
+            *b = b.saturating_sub(p);
+        }
+        let mut processed = state.clone();
+        let returned = rewards_and_penalties(&mut processed, &config, &summary, None)
+            .unwrap()
+            .unwrap();
+        let got: Vec<u64> = processed.balances.iter().copied().collect();
+        assert_eq!(got, expected);
+        assert_eq!(returned, expected);
+
+        // Inactivity updates against the spec loop.
+        let mut updated = state.clone();
+        let scores = inactivity_updates(&mut updated, &config, &summary)
+            .unwrap()
+            .unwrap();
+        let in_leak = is_in_inactivity_leak(&state).unwrap();
+        for (i, (&old, &new)) in state.inactivity_scores.iter().zip(&scores).enumerate() {
+            let mut want = old;
+            if summary.is_eligible(i) {
+                want = if summary.is_previous_participant(i, TIMELY_TARGET_FLAG_INDEX) {
+                    old.saturating_sub(1)
+                } else {
+                    old + config.inactivity_score_bias
+                };
+                if !in_leak {
+                    want = want.saturating_sub(config.inactivity_score_recovery_rate);
+                }
+            }
+            assert_eq!(new, want, "score {i}");
+            assert_eq!(*updated.inactivity_scores.get(i).unwrap(), want);
+        }
+    }
+
     /// `cargo test --release -p keel-state-transition -- --ignored --nocapture epoch_1m`
     #[test]
     #[ignore = "benchmark: 1M validators"]
@@ -1237,9 +1524,37 @@ mod tests {
             start.elapsed()
         );
 
-        // Per step, on a fresh copy and fresh caches.
-        let s = &mut timed_state;
+        time_steps(&mut timed_state, &config);
+    }
+
+    /// The same per-step timing on the benchmarks' cached 1M-validator fixture (generate it first
+    /// with `cargo run --release -p keel-benches --bin epoch_steps`), advanced to the last slot
+    /// of its epoch:
+    /// `cargo test --release -p keel-state-transition -- --ignored --nocapture epoch_fixture`
+    #[test]
+    #[ignore = "benchmark: reads the 1M-validator fixture from target/keel-fixtures"]
+    fn epoch_fixture_steps() {
+        use keel_types::ssz::Decode;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/keel-fixtures/fulu-state-1000000-v2.ssz");
+        let bytes = std::fs::read(&path).unwrap(); // run the epoch_steps bin first
+        let mut state = fulu::BeaconState::<Mainnet>::from_ssz_bytes(&bytes).unwrap();
+        let config = ChainConfig::mainnet();
         let mut caches = Caches::new();
+        let boundary = (state.slot / 32 + 1) * 32;
+        crate::slot::process_slots(&mut state, &config, &mut caches, boundary - 1).unwrap();
+        state.apply_pending_updates().unwrap();
+        let _ = state.tree_hash_root();
+        for _ in 0..3 {
+            let mut s = state.clone();
+            time_steps(&mut s, &config);
+        }
+    }
+
+    fn time_steps(s: &mut fulu::BeaconState<Mainnet>, config: &ChainConfig) {
+        let config = config.clone();
+        let mut caches = Caches::new();
+        let start = std::time::Instant::now();
         let mut t = std::time::Instant::now();
         let mut lap = |name: &str| {
             eprintln!("  {name}: {:?}", t.elapsed());
@@ -1249,9 +1564,9 @@ mod tests {
         lap("summary");
         justification_and_finalization(s, &summary).unwrap();
         lap("justification");
-        inactivity_updates(s, &config, &summary).unwrap();
+        let scores = inactivity_updates(s, &config, &summary).unwrap();
         lap("inactivity");
-        rewards_and_penalties(s, &config, &summary).unwrap();
+        let rewarded = rewards_and_penalties(s, &config, &summary, scores.as_deref()).unwrap();
         lap("rewards");
         registry_updates(
             s,
@@ -1268,10 +1583,18 @@ mod tests {
         )
         .unwrap();
         lap("slashings");
-        pending_deposits(s, &config, summary.total_active_balance).unwrap();
-        process_pending_consolidations(s).unwrap();
+        let mut touched = summary.slashing_candidates.clone();
+        pending_deposits(s, &config, summary.total_active_balance, &mut touched).unwrap();
+        pending_consolidations(s, &mut touched).unwrap();
+        touched.sort_unstable();
+        touched.dedup();
         lap("pending");
-        effective_balance_updates(s, &summary.effective_balances, &summary.status).unwrap();
+        let rewarded = rewarded.as_deref().map(|balances| RewardedBalances {
+            balances,
+            touched: &touched,
+        });
+        effective_balance_updates(s, &summary.effective_balances, &summary.status, rewarded)
+            .unwrap();
         lap("effective_balance");
         process_slashings_reset(s).unwrap();
         process_randao_mixes_reset(s).unwrap();
@@ -1287,5 +1610,6 @@ mod tests {
             .unwrap();
         s.process_proposer_lookahead(&mut caches).unwrap();
         lap("lookahead");
+        eprintln!("  total: {:?}", start.elapsed());
     }
 }

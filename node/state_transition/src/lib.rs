@@ -4,7 +4,11 @@
 //! Inputs are states, blocks, presets (`P: Preset`) and the chain config (`&ChainConfig`);
 //! outputs are new states or typed errors ([`Error`]).
 //! Must not: perform I/O, read clocks, spawn threads or depend on the store, p2p, api or pipeline
-//! crates. Same input, same output, byte for byte.
+//! crates. Same input, same output, byte for byte. Parallelism: summing a large aggregate
+//! attestation's keys ([`pubkey_cache::PubkeyCache::aggregate`]) splits the work in two with
+//! `rayon::join`, which runs on the caller's rayon pool or rayon's global pool (the one
+//! milhouse's tree hashing already uses); no thread or pool of its own, and the sum does not
+//! depend on the split.
 //!
 //! Layout (Electra and later; the functions are generic over the fork):
 //!
@@ -16,7 +20,8 @@
 //!   (`get_*`, `compute_*`, `is_*`, `has_*`, balance and exit mutators, deposits,
 //!   `integer_squareroot`, checked arithmetic through [`math::SafeArith`]).
 //! - [`cache`]: caller-owned derived data ([`Caches`]: per-epoch committee shufflings keyed by
-//!   `(epoch, seed)`, so that they cannot disagree with the state).
+//!   `(epoch, seed)`, and the total active balance with the effective balances keyed by
+//!   `(epoch, hash_tree_root(validators))`, so that they cannot disagree with the state).
 //! - [`epoch`]: `process_epoch` and each of its sub-steps; [`slot`]: `process_slots`,
 //!   `process_slot`.
 //! - [`transition_across_forks`]: `process_slots` and `state_transition` across a fork
@@ -53,7 +58,7 @@ pub mod state;
 pub mod transition_across_forks;
 pub mod upgrade;
 
-pub use cache::{Caches, CommitteeCache};
+pub use cache::{Caches, CommitteeCache, EpochBalances};
 pub use error::{ArithError, Error, Result};
 pub use shuffling::{ShufflingError, compute_shuffled_index, shuffle_list};
 pub use state::{PostElectraFields, PostElectraState, PostFuluState, StateFields, StateFieldsMut};

@@ -11,7 +11,8 @@
 //! Validators are only ever appended and their pubkeys never change, so a cache built from any
 //! state of a chain stays valid for that chain's later states: [`PubkeyCache::update`] appends the
 //! new validators. A cache built from another branch (whose registry diverged) is detected when
-//! its last entry does not match the state (an O(1) check made by every lookup): `update`
+//! its last entry does not match the state (an O(1) check made by every lookup, once per call for
+//! the many keys of [`PubkeyCache::get_many`] and [`PubkeyCache::aggregate`]): `update`
 //! rebuilds it, and until then lookups answer from the state alone. [`PubkeyCache::index_of`]
 //! also checks the state's pubkey at the index it returns, and scans the validators the cache
 //! does not cover yet (e.g. added earlier in the same block).
@@ -26,11 +27,14 @@
 
 use crate::math::to_usize;
 use crate::state::PostElectraState;
-use keel_crypto::{BlsError, PublicKey};
+use keel_crypto::{AggregatePublicKey, BlsError, PublicKey};
 use keel_types::{Preset, PublicKeyBytes, ValidatorIndex};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+/// From this many keys on, [`PubkeyCache::aggregate`] sums the two halves in parallel.
+const PARALLEL_SUM_MIN_KEYS: usize = 8192;
 
 /// One validator's key: the compressed bytes and, once needed, the decompressed key (or why it
 /// does not decompress).
@@ -162,6 +166,115 @@ impl PubkeyCache {
             .map_err(|e| PubkeyError::Invalid(index, e))
     }
 
+    /// The decompressed keys of validators `indices`, as [`PubkeyCache::get`] would return them
+    /// one by one, with the cache's consistency with `state` checked once for all of them
+    /// rather than once per key (an aggregate attestation names tens of thousands).
+    pub fn get_many<'a, P: Preset, S: PostElectraState<P>>(
+        &'a self,
+        state: &S,
+        indices: &[ValidatorIndex],
+    ) -> Result<Vec<Cow<'a, PublicKey>>, PubkeyError> {
+        let validators = state.validators();
+        let covered: &[Entry] = if self.is_consistent_with(validators) {
+            &self.entries
+        } else {
+            &[]
+        };
+        indices
+            .iter()
+            .map(|&index| {
+                let position = to_usize(index).map_err(|_| PubkeyError::UnknownValidator(index))?;
+                if let Some(entry) = covered.get(position) {
+                    return entry
+                        .key()
+                        .map(Cow::Borrowed)
+                        .map_err(|e| PubkeyError::Invalid(index, e));
+                }
+                let validator = validators
+                    .get(position)
+                    .ok_or(PubkeyError::UnknownValidator(index))?;
+                PublicKey::from_pubkey_bytes(&validator.pubkey)
+                    .map(Cow::Owned)
+                    .map_err(|e| PubkeyError::Invalid(index, e))
+            })
+            .collect()
+    }
+
+    /// The sum of the keys of validators `indices` (the keys [`PubkeyCache::get_many`] would
+    /// return, summed), with the cache's consistency with `state` checked once. The point at
+    /// infinity for no indices or keys that cancel out: the caller decides what that means.
+    pub fn aggregate<P: Preset, S: PostElectraState<P>>(
+        &self,
+        state: &S,
+        indices: &[ValidatorIndex],
+    ) -> Result<AggregatePublicKey, PubkeyError> {
+        let validators = state.validators();
+        let covered = if self.is_consistent_with(validators) {
+            self.entries.len()
+        } else {
+            0
+        };
+        let mut sum = self.sum_covered(indices, covered)?;
+        // Validators the cache does not cover (added since the last `update`): from the state.
+        for &index in indices {
+            let position = to_usize(index).map_err(|_| PubkeyError::UnknownValidator(index))?;
+            if position < covered {
+                continue;
+            }
+            let validator = validators
+                .get(position)
+                .ok_or(PubkeyError::UnknownValidator(index))?;
+            let key = PublicKey::from_pubkey_bytes(&validator.pubkey)
+                .map_err(|e| PubkeyError::Invalid(index, e))?;
+            sum.add(&key);
+        }
+        Ok(sum)
+    }
+
+    /// The sum of the cached keys of those `indices` below `covered`. Large sets are split in
+    /// halves summed with `rayon::join` (on the caller's rayon pool, or the global one that
+    /// milhouse's hashing already uses); the sum does not depend on the split.
+    fn sum_covered(
+        &self,
+        indices: &[ValidatorIndex],
+        covered: usize,
+    ) -> Result<AggregatePublicKey, PubkeyError> {
+        if indices.len() >= PARALLEL_SUM_MIN_KEYS {
+            let (left, right) = indices.split_at(indices.len() / 2);
+            let (left, right) = rayon::join(
+                || self.sum_covered(left, covered),
+                || self.sum_covered(right, covered),
+            );
+            let mut sum = left?;
+            sum.add_aggregate(&right?);
+            return Ok(sum);
+        }
+        // One read of each entry, straight into the sum's buffer; the first key that does not
+        // decompress ends the walk and is the error.
+        let mut invalid: Option<PubkeyError> = None;
+        let keys = indices
+            .iter()
+            .filter_map(|&index| {
+                let entry = to_usize(index)
+                    .ok()
+                    .filter(|&p| p < covered)
+                    .and_then(|p| self.entries.get(p))?;
+                Some((index, entry))
+            })
+            .map_while(|(index, entry)| match entry.key() {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    invalid = Some(PubkeyError::Invalid(index, e));
+                    None
+                }
+            });
+        let sum = AggregatePublicKey::sum(keys);
+        match invalid {
+            Some(error) => Err(error),
+            None => Ok(sum),
+        }
+    }
+
     /// The spec's `validator_pubkeys.index(pubkey)`: the first validator of `state` with this
     /// pubkey, or `None`.
     pub fn index_of<P: Preset, S: PostElectraState<P>>(
@@ -265,12 +378,47 @@ mod tests {
     }
 
     #[test]
+    fn aggregate_and_get_many_match_get() {
+        let mut state = BeaconState::<Minimal>::default();
+        for i in 0..100 {
+            push(&mut state, i);
+        }
+        let cache = PubkeyCache::from_state(&state);
+        push(&mut state, 100); // not covered: read from the state
+        let indices: Vec<u64> = (0..101).filter(|i| i % 3 != 1).collect();
+        let keys: Vec<PublicKey> = indices
+            .iter()
+            .map(|&i| cache.get(&state, i).unwrap().into_owned())
+            .collect();
+        let many = cache.get_many(&state, &indices).unwrap();
+        assert_eq!(
+            many.iter().map(|k| k.as_ref().clone()).collect::<Vec<_>>(),
+            keys
+        );
+        let refs: Vec<&PublicKey> = keys.iter().collect();
+        let expected = keel_crypto::AggregatePublicKey::aggregate(&refs)
+            .unwrap()
+            .to_public_key()
+            .unwrap();
+        let got = cache.aggregate(&state, &indices).unwrap().to_public_key();
+        assert_eq!(got.unwrap(), expected);
+        assert_eq!(
+            cache.aggregate(&state, &[101]).err(),
+            Some(PubkeyError::UnknownValidator(101))
+        );
+    }
+
+    #[test]
     fn invalid_key_is_an_error() {
         let mut state = BeaconState::<Minimal>::default();
         state.validators.push(Validator::default()).unwrap();
         let cache = PubkeyCache::from_state(&state);
         assert!(matches!(
             cache.get(&state, 0),
+            Err(PubkeyError::Invalid(0, _))
+        ));
+        assert!(matches!(
+            cache.aggregate(&state, &[0]),
             Err(PubkeyError::Invalid(0, _))
         ));
     }

@@ -249,15 +249,33 @@ pub fn indexed_attestation_set<'a, P: Preset, S: PostElectraState<P>>(
     let data = &indexed_attestation.data;
     let domain = get_domain(state, DOMAIN_BEACON_ATTESTER, Some(data.target.epoch));
     let signing_root = compute_signing_root(data, domain);
-    let keys = indexed_attestation
-        .attesting_indices
-        .iter()
-        .map(|&i| pubkeys.get(state, i))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(SignatureSet::multiple_pubkeys(
-        decode_signature(&indexed_attestation.signature)?,
-        keys,
+    validators_signature_set(
+        state,
+        pubkeys,
+        &indexed_attestation.attesting_indices,
+        &indexed_attestation.signature,
         signing_root,
+    )
+}
+
+/// `FastAggregateVerify(pubkeys of validators indices, message, signature)` as a set: the keys
+/// are summed here (from the cache, by batched addition), so the set carries one key. Keys that
+/// sum to the point at infinity make the signature invalid, as `FastAggregateVerify` says.
+pub fn validators_signature_set<'a, P: Preset, S: PostElectraState<P>>(
+    state: &S,
+    pubkeys: &PubkeyCache,
+    indices: &[u64],
+    signature: &SignatureBytes,
+    message: Root,
+) -> SetResult<'a> {
+    let key = pubkeys
+        .aggregate(state, indices)?
+        .to_public_key()
+        .map_err(|_| SignatureError::Invalid)?;
+    Ok(Some(SignatureSet::single_pubkey(
+        decode_signature(signature)?,
+        Cow::<PublicKey>::Owned(key),
+        message,
     )))
 }
 

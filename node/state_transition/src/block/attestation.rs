@@ -14,18 +14,22 @@ use crate::math::{SafeArith, integer_squareroot, to_usize};
 use crate::mutators::{add_flag, increase_balance};
 use crate::predicates::has_flag;
 use crate::pubkey_cache::PubkeyCache;
-use crate::signature_sets::{SetResult, SignatureOrigin, decode_signature};
+use crate::signature_sets::{SetResult, SignatureOrigin, validators_signature_set};
 use crate::state::PostElectraState;
 use keel_config::compute_signing_root;
 use keel_config::constants::{
     DOMAIN_BEACON_ATTESTER, PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT, TIMELY_HEAD_FLAG_INDEX,
     TIMELY_SOURCE_FLAG_INDEX, TIMELY_TARGET_FLAG_INDEX, WEIGHT_DENOMINATOR,
 };
-use keel_crypto::SignatureSet;
 use keel_types::electra::{Attestation, AttestationData, IndexedAttestation};
 use keel_types::ssz_types::{BitList, BitVector, VariableList};
 use keel_types::typenum::Unsigned;
 use keel_types::{CommitteeIndex, Preset, SignatureBytes, ValidatorIndex};
+
+/// An attestation whose attesters number at least `1 / PARTICIPATION_COPY_RATIO` of the
+/// participation list reads flags from a copy of the list ([`BlockContext`]): copying costs
+/// about as much as this many tree walks per attester.
+const PARTICIPATION_COPY_RATIO: usize = 32;
 
 /// `get_committee_indices`: the indices of the set bits of `committee_bits`.
 pub fn get_committee_indices<N: Unsigned + Clone>(
@@ -132,15 +136,7 @@ pub fn attestation_signature_set<'a, P: Preset, S: PostElectraState<P>>(
     let domain =
         crate::accessors::get_domain(state, DOMAIN_BEACON_ATTESTER, Some(data.target.epoch));
     let signing_root = compute_signing_root(data, domain);
-    let keys = indices
-        .iter()
-        .map(|&i| pubkeys.get(state, i))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(SignatureSet::multiple_pubkeys(
-        decode_signature(signature)?,
-        keys,
-        signing_root,
-    )))
+    validators_signature_set(state, pubkeys, indices, signature, signing_root)
 }
 
 /// `is_valid_indexed_attestation` for `indices`, `data` and `signature`: indices non-empty,
@@ -310,33 +306,77 @@ pub fn process_attestation<P: Preset, S: PostElectraState<P>>(
     // Update epoch participation flags
     let total_active_balance = ctx.total_active_balance(&*state)?;
     let base_reward_per_increment = get_base_reward_per_increment::<P>(total_active_balance)?;
+    let which = usize::from(data.target.epoch == current_epoch);
+    let participation_len = if which == 1 {
+        state.current_epoch_participation().len()
+    } else {
+        state.previous_epoch_participation().len()
+    };
+    let flags_to_add = participation_flag_indices
+        .iter()
+        .fold(0u8, |flags, &flag_index| add_flag(flags, flag_index));
+    // An aggregate covering a large share of the registry reads the flags from a copy of the
+    // list (one pass) rather than walking the tree per attester.
+    if attesting_indices
+        .len()
+        .saturating_mul(PARTICIPATION_COPY_RATIO)
+        >= participation_len
+    {
+        let _ = ctx.participation_copy(&*state, which);
+    }
+    // The flags each attester gains (the spec's loop, with the effective balance read only for
+    // attesters that gain a flag), then the writes: indices are unique, so reading all before
+    // writing any is the spec's order.
+    let mut proposer_reward_numerator: u64 = 0;
+    let mut changes: Vec<(usize, u8)> = Vec::new();
+    for &validator_index in &attesting_indices {
+        let position = to_usize(validator_index)?;
+        let copied = ctx
+            .participation_copy_if_taken(which)
+            .and_then(|copy| copy.get(position).copied());
+        let flags = match copied {
+            Some(flags) => flags,
+            None => {
+                let list = if which == 1 {
+                    state.current_epoch_participation()
+                } else {
+                    state.previous_epoch_participation()
+                };
+                *list.get(position).ok_or_else(|| {
+                    Error::index("epoch_participation", position, participation_len)
+                })?
+            }
+        };
+        if flags | flags_to_add == flags {
+            continue;
+        }
+        let effective_balance = ctx.effective_balance(&*state, validator_index)?;
+        let base_reward = get_base_reward::<P>(effective_balance, base_reward_per_increment)?;
+        for (flag_index, weight) in (0u64..).zip(PARTICIPATION_FLAG_WEIGHTS) {
+            if participation_flag_indices.contains(&flag_index) && !has_flag(flags, flag_index) {
+                proposer_reward_numerator.safe_add_assign(base_reward.safe_mul(weight)?)?;
+            }
+        }
+        changes.push((position, flags | flags_to_add));
+    }
+    if let Some(copy) = ctx.participation_copy_if_taken(which) {
+        for &(position, flags) in &changes {
+            if let Some(entry) = copy.get_mut(position) {
+                *entry = flags;
+            }
+        }
+    }
     let fields = state.fields_mut();
-    let epoch_participation = if data.target.epoch == current_epoch {
+    let epoch_participation = if which == 1 {
         fields.current_epoch_participation
     } else {
         fields.previous_epoch_participation
     };
-    let participation_len = epoch_participation.len();
-    let mut proposer_reward_numerator: u64 = 0;
-    for &validator_index in &attesting_indices {
-        let position = to_usize(validator_index)?;
-        let effective_balance = fields
-            .validators
-            .get(position)
-            .ok_or_else(|| Error::index("validators", position, fields.validators.len()))?
-            .effective_balance;
-        let flags = epoch_participation
+    for (position, flags) in changes {
+        *epoch_participation
             .get_mut(position)
-            .ok_or_else(|| Error::index("epoch_participation", position, participation_len))?;
-        for (flag_index, weight) in (0u64..).zip(PARTICIPATION_FLAG_WEIGHTS) {
-            if participation_flag_indices.contains(&flag_index) && !has_flag(*flags, flag_index) {
-                *flags = add_flag(*flags, flag_index);
-                proposer_reward_numerator.safe_add_assign(
-                    get_base_reward::<P>(effective_balance, base_reward_per_increment)?
-                        .safe_mul(weight)?,
-                )?;
-            }
-        }
+            .ok_or_else(|| Error::index("epoch_participation", position, participation_len))? =
+            flags;
     }
 
     // Reward proposer

@@ -76,6 +76,9 @@ pub enum BlockError {
     /// `Batch` mode: the block's batch of signatures failed; this is the first invalid one.
     #[error("invalid signature: {0}")]
     InvalidSignature(SignatureOrigin),
+    /// Flushing or hashing the pre-state's registry (to key the cached balances) failed.
+    #[error("pre-state: {0}")]
+    PreState(Error),
     /// `state_transition`: `process_slots` up to the block's slot failed (e.g. the block is not
     /// after the state's slot).
     #[error("slot processing: {0}")]

@@ -40,8 +40,8 @@ pub use execution_payload::{ExecutionEngine, NewPayloadRequest, StaticExecutionE
 pub use transition::{apply_block, state_transition};
 
 use crate::accessors::get_total_active_balance;
-use crate::cache::Caches;
-use crate::error::Result;
+use crate::cache::{Caches, EpochBalances};
+use crate::error::{Error, Result};
 use crate::math::SafeArith;
 use crate::pubkey_cache::PubkeyCache;
 use crate::signature_sets::{SignatureMode, SignatureOrigin, SignatureSink};
@@ -49,9 +49,11 @@ use crate::state::PostElectraState;
 use keel_config::ChainConfig;
 use keel_config::constants::UNSET_DEPOSIT_REQUESTS_START_INDEX;
 use keel_types::electra::{BeaconBlock, SignedBeaconBlock};
+use keel_types::tree_hash::TreeHash;
 use keel_types::typenum::Unsigned;
-use keel_types::{Epoch, Gwei, Preset, SignatureBytes, ValidatorIndex};
+use keel_types::{Epoch, Gwei, Hash256, Preset, SignatureBytes, ValidatorIndex};
 use rand::CryptoRng;
+use std::sync::Arc;
 
 /// A post-Electra state as block processing sees it: [`PostElectraState`] plus the block rules
 /// that differ between forks.
@@ -135,10 +137,10 @@ impl SignatureStrategy<'_> {
 /// signature sink, and values constant within a block (memoized on first use).
 ///
 /// Use one context per block (or per operation, as the spec tests do): the memoized total
-/// active balance and proposer index are those of the state the context first saw. Within a
-/// block they cannot change: no operation changes effective balances, activates a validator or
-/// exits one before a future epoch, and the proposer seed does not depend on the current epoch's
-/// RANDAO mix.
+/// active balance, effective balances and proposer index are those of the state the context
+/// first saw. Within a block they cannot change: no operation changes effective balances,
+/// activates a validator or exits one before a future epoch, and the proposer seed does not
+/// depend on the current epoch's RANDAO mix.
 pub struct BlockContext<'a> {
     pub config: &'a ChainConfig,
     pub caches: &'a mut Caches,
@@ -146,6 +148,14 @@ pub struct BlockContext<'a> {
     pub signatures: SignatureSink<'a>,
     total_active_balance: Option<Gwei>,
     proposer_index: Option<ValidatorIndex>,
+    /// The pre-block registry's balances (from the caller's [`Caches`], keyed by the registry's
+    /// root), when [`process_block`] looked them up.
+    balances: Option<Arc<EpochBalances>>,
+    /// Per participation list (previous, current epoch): a copy of its values, taken when an
+    /// attestation touches a large share of the registry and kept in step with every write made
+    /// through the context, so that reading an attester's flags is an array read rather than a
+    /// tree walk. Validators appended during the block lie beyond it.
+    participation: [Option<Vec<u8>>; 2],
 }
 
 impl<'a> BlockContext<'a> {
@@ -162,7 +172,22 @@ impl<'a> BlockContext<'a> {
             signatures: SignatureSink::new(mode),
             total_active_balance: None,
             proposer_index: None,
+            balances: None,
+            participation: [None, None],
         }
+    }
+
+    /// Looks up (or builds and stores) the [`EpochBalances`] of `state`, whose registry root is
+    /// `validators_root`, in the caller's caches. Call before the block changes anything.
+    fn load_epoch_balances<P: Preset, S: PostElectraState<P>>(
+        &mut self,
+        state: &S,
+        validators_root: Hash256,
+    ) -> Result<()> {
+        let balances = self.caches.epoch_balances(state, validators_root)?;
+        self.total_active_balance = Some(balances.total_active_balance());
+        self.balances = Some(balances);
+        Ok(())
     }
 
     /// `get_total_active_balance(state)`, computed once per context.
@@ -178,6 +203,47 @@ impl<'a> BlockContext<'a> {
                 Ok(total)
             }
         }
+    }
+
+    /// `state.validators[index].effective_balance`: from the pre-block balances when loaded
+    /// (effective balances do not change within a block), else from the state.
+    pub fn effective_balance<P: Preset, S: PostElectraState<P>>(
+        &self,
+        state: &S,
+        index: ValidatorIndex,
+    ) -> Result<Gwei> {
+        if let Some(balance) = self
+            .balances
+            .as_ref()
+            .and_then(|b| b.effective_balance(index))
+        {
+            return Ok(balance);
+        }
+        Ok(crate::accessors::validator(state.validators(), index)?.effective_balance)
+    }
+
+    /// The copy of participation list `which` (0: previous epoch, 1: current epoch), taken now
+    /// if not yet (one pass over the list).
+    pub(crate) fn participation_copy<P: Preset, S: PostElectraState<P>>(
+        &mut self,
+        state: &S,
+        which: usize,
+    ) -> Option<&mut Vec<u8>> {
+        let slot = self.participation.get_mut(which)?;
+        if slot.is_none() {
+            let list = if which == 0 {
+                state.previous_epoch_participation()
+            } else {
+                state.current_epoch_participation()
+            };
+            *slot = Some(list.iter().copied().collect());
+        }
+        slot.as_mut()
+    }
+
+    /// The copy of participation list `which`, if one was taken.
+    pub(crate) fn participation_copy_if_taken(&mut self, which: usize) -> Option<&mut Vec<u8>> {
+        self.participation.get_mut(which)?.as_mut()
     }
 
     /// `get_beacon_proposer_index(state)`, computed once per context.
@@ -253,7 +319,19 @@ fn process_block_inner<P: Preset, S: BlockState<P>>(
     pubkeys.update(state);
     let pubkeys: &PubkeyCache = pubkeys;
     let mode = signatures.mode();
+    // The registry's root keys the cached total active balance and effective balances. The
+    // state is normally hashed already (`process_slot` hashes it); otherwise this hashing is
+    // work the post-state root needs anyway.
+    let validators_root = {
+        let validators = state.validators_mut();
+        validators
+            .apply_updates()
+            .map_err(|e| BlockError::PreState(Error::tree("validators", "apply_updates")(e)))?;
+        validators.tree_hash_root()
+    };
     let mut ctx = BlockContext::new(config, caches, pubkeys, mode);
+    ctx.load_epoch_balances(&*state, validators_root)
+        .map_err(BlockError::PreState)?;
 
     if let Some(signature) = block_signature {
         header::verify_block_signature(state, block, signature, &mut ctx)

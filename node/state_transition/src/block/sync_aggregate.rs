@@ -60,12 +60,13 @@ pub fn sync_aggregate_set<'a, P: Preset, S: PostElectraState<P>>(
             signing_root,
         )));
     }
-    let keys = committee_indices
+    let participants: Vec<ValidatorIndex> = committee_indices
         .iter()
         .zip(bits.iter())
         .filter(|(_, bit)| *bit)
-        .map(|(&index, _)| pubkeys.get(state, index))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(&index, _)| index)
+        .collect();
+    let keys = pubkeys.get_many(state, &participants)?;
     Ok(Some(SignatureSet::multiple_pubkeys(
         signature,
         keys,
