@@ -7,31 +7,52 @@
 //! marked seen once its signatures verified, so a forgery cannot censor the real one) and
 //! yields the [`crate::verified`] types the core accepts.
 //!
-//! A message whose committee shuffling would need a state the snapshot does not hold (its target
-//! block's post-state is unknown or more than one epoch behind the target) is ignored rather
-//! than handed to the core: the sender is not penalised, and nobody regenerates states for it.
+//! A message whose shuffling (or proposer) needs a state more than an epoch ahead of the held
+//! one gets that state advanced through empty slots here, on the stage's threads (a few are
+//! cached); the core is never asked. A fork-choice node whose post-state the snapshot does not
+//! hold is the spec's "in `store.blocks`, not in `store.block_states`": the core keeps the
+//! post-state of every block in fork choice, so only a block that failed validation lacks one.
+//!
+//! The operation topics (exits, slashings, BLS changes, sync contributions) read the head state,
+//! as the spec's `state` parameter for them is the head state.
 
 use crate::bls_batch::{BatchItem, verify_batch};
-use crate::verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+use crate::verified::{
+    AttestationOrigin, VerifiedAttestation, VerifiedAttesterSlashing, VerifiedBlock,
+    VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedProposerSlashing,
+    VerifiedSyncMessage, VerifiedVoluntaryExit,
+};
 use keel_config::ChainConfig;
 use keel_config::constants::{
-    DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_BEACON_ATTESTER, DOMAIN_SELECTION_PROOF,
-    TARGET_AGGREGATORS_PER_COMMITTEE,
+    BLS_WITHDRAWAL_PREFIX, DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_BEACON_ATTESTER,
+    DOMAIN_CONTRIBUTION_AND_PROOF, DOMAIN_SELECTION_PROOF, DOMAIN_SYNC_COMMITTEE,
+    DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF, FAR_FUTURE_EPOCH, SYNC_COMMITTEE_SUBNET_COUNT,
+    TARGET_AGGREGATORS_PER_COMMITTEE, TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE,
 };
 use keel_config::signing::compute_signing_root;
-use keel_crypto::bls::SignatureSet;
-use keel_pipeline_api::{Snapshot, StateEntry, Verdict};
-use keel_state_transition::accessors::{compute_epoch_at_slot, get_domain};
+use keel_crypto::bls::{PublicKey, SignatureSet};
+use keel_pipeline_api::{ForkChoiceNode, Snapshot, StateEntry, Verdict};
+use keel_state_transition::accessors::{compute_epoch_at_slot, get_current_epoch, get_domain};
+use keel_state_transition::predicates::{
+    is_active_validator, is_slashable_attestation_data, is_slashable_validator,
+};
 use keel_state_transition::pubkey_cache::PubkeyCache;
-use keel_state_transition::signature_sets::{block_proposal_set, decode_signature};
+use keel_state_transition::signature_sets::{
+    block_proposal_set, bls_to_execution_change_set, decode_signature, indexed_attestation_set,
+    proposer_slashing_header_set, voluntary_exit_set,
+};
 use keel_state_transition::{Caches, CommitteeCache, PostElectraFields};
-use keel_types::electra::{Attestation, SignedAggregateAndProof, SingleAttestation};
+use keel_types::electra::{
+    Attestation, AttesterSlashing, ProposerSlashing, SignedAggregateAndProof,
+    SignedBLSToExecutionChange, SignedContributionAndProof, SignedVoluntaryExit, SingleAttestation,
+    SyncAggregatorSelectionData,
+};
 use keel_types::ssz_types::{BitList, BitVector};
 use keel_types::tree_hash::TreeHash;
 use keel_types::{Epoch, Hash256, Preset, SignedBeaconBlock, Slot, ValidatorIndex, fulu};
 use rand::CryptoRng;
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -70,21 +91,32 @@ enum SeenKey {
     Attester(Epoch, ValidatorIndex),
     /// `(target.epoch, aggregator_index)`.
     Aggregator(Epoch, ValidatorIndex),
-    /// `hash_tree_root` of an aggregate already seen (any aggregator).
-    Aggregate(Epoch, Hash256),
     /// `(slot, validator_index, subnet)` of a sync committee message.
     SyncMessage(Slot, ValidatorIndex, u64),
+    /// The validator of a voluntary exit (one exit per validator, ever).
+    VoluntaryExit(ValidatorIndex),
+    /// The proposer of a proposer slashing.
+    ProposerSlashing(ValidatorIndex),
+    /// The validator of a BLS-to-execution change.
+    BlsChange(ValidatorIndex),
+    /// A validator already in an accepted attester slashing's intersection.
+    AttesterSlashing(ValidatorIndex),
+    /// `(slot, aggregator_index, subcommittee_index)` of a sync contribution.
+    ContributionAggregator(Slot, ValidatorIndex, u64),
 }
 
 impl SeenKey {
     fn epoch<P: Preset>(&self) -> Epoch {
         match *self {
-            SeenKey::Block(slot, _) | SeenKey::SyncMessage(slot, _, _) => {
-                compute_epoch_at_slot::<P>(slot)
-            }
-            SeenKey::Attester(epoch, _)
-            | SeenKey::Aggregator(epoch, _)
-            | SeenKey::Aggregate(epoch, _) => epoch,
+            SeenKey::Block(slot, _)
+            | SeenKey::SyncMessage(slot, _, _)
+            | SeenKey::ContributionAggregator(slot, _, _) => compute_epoch_at_slot::<P>(slot),
+            SeenKey::Attester(epoch, _) | SeenKey::Aggregator(epoch, _) => epoch,
+            // Each can happen once per validator: kept for good (bounded by the registry).
+            SeenKey::VoluntaryExit(_)
+            | SeenKey::ProposerSlashing(_)
+            | SeenKey::BlsChange(_)
+            | SeenKey::AttesterSlashing(_) => Epoch::MAX,
         }
     }
 }
@@ -94,6 +126,27 @@ pub struct Pending<T> {
     item: T,
     sets: Vec<SignatureSet<'static>>,
     seen: Vec<SeenKey>,
+    /// An aggregate's data key and bits, remembered once its signatures verified.
+    aggregate_bits: Option<(AggregateKey, Vec<bool>)>,
+}
+
+/// The data an aggregate's bits are compared under (`is_non_strict_superset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum AggregateKey {
+    /// `(target epoch, hash_tree_root(data), committee index)`: the spec's
+    /// `aggregate_cache_key`, with the epoch for pruning.
+    Attestation(Epoch, Hash256, u64),
+    /// `(slot, beacon_block_root, subcommittee_index)` of a sync contribution.
+    Contribution(Slot, Hash256, u64),
+}
+
+impl AggregateKey {
+    fn epoch<P: Preset>(&self) -> Epoch {
+        match *self {
+            AggregateKey::Attestation(epoch, _, _) => epoch,
+            AggregateKey::Contribution(slot, _, _) => compute_epoch_at_slot::<P>(slot),
+        }
+    }
 }
 
 impl<T> Pending<T> {
@@ -103,6 +156,7 @@ impl<T> Pending<T> {
             item: f(self.item),
             sets: self.sets,
             seen: self.seen,
+            aggregate_bits: self.aggregate_bits,
         }
     }
 
@@ -120,9 +174,11 @@ impl<T> Pending<T> {
 pub struct GossipValidator<P: Preset> {
     config: Arc<ChainConfig>,
     seen: Mutex<HashSet<SeenKey>>,
+    /// The aggregation bits of the aggregates accepted, per data and committee.
+    aggregates: Mutex<HashMap<AggregateKey, Vec<Vec<bool>>>>,
     /// Committee shufflings of the states it validated against (the core keeps its own).
     caches: Mutex<Caches>,
-    /// Parent states advanced to a later epoch: `((parent root, epoch), state)`.
+    /// Block post-states advanced to a later epoch: `((block root, epoch), state)`.
     advanced: Mutex<Vec<AdvancedState<P>>>,
     _preset: std::marker::PhantomData<P>,
 }
@@ -143,6 +199,7 @@ impl<P: Preset> GossipValidator<P> {
         GossipValidator {
             config,
             seen: Mutex::new(HashSet::new()),
+            aggregates: Mutex::new(HashMap::new()),
             caches: Mutex::new(Caches::new()),
             advanced: Mutex::new(Vec::new()),
             _preset: std::marker::PhantomData,
@@ -162,33 +219,49 @@ impl<P: Preset> GossipValidator<P> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|key| key.epoch::<P>() >= finalized_epoch);
+        self.aggregates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|key, _| key.epoch::<P>() >= finalized_epoch);
     }
 
-    /// The latest slot a message may be for, allowing `MAXIMUM_GOSSIP_CLOCK_DISPARITY`.
-    fn latest_acceptable_slot(&self, ctx: &GossipContext<'_, P>) -> Slot {
-        let disparity = self.config.maximum_gossip_clock_disparity;
-        let genesis_ms = ctx.snapshot.genesis_time.saturating_mul(1000);
-        let slot_ms = self.config.slot_duration_ms.max(1);
-        ctx.now_ms
-            .saturating_add(disparity)
-            .saturating_sub(genesis_ms)
-            / slot_ms
+    /// `compute_time_at_slot_ms`: the Unix millisecond at which `slot` starts.
+    fn slot_start_ms(&self, ctx: &GossipContext<'_, P>, slot: Slot) -> u64 {
+        ctx.snapshot
+            .genesis_time
+            .saturating_mul(1000)
+            .saturating_add(slot.saturating_mul(self.config.slot_duration_ms))
     }
 
-    /// The earliest slot a message may be for, allowing `MAXIMUM_GOSSIP_CLOCK_DISPARITY`.
-    fn earliest_current_slot(&self, ctx: &GossipContext<'_, P>) -> Slot {
+    /// `is_not_from_future_slot`: `slot` has started, allowing `MAXIMUM_GOSSIP_CLOCK_DISPARITY`.
+    fn is_not_from_future_slot(&self, ctx: &GossipContext<'_, P>, slot: Slot) -> bool {
         let disparity = self.config.maximum_gossip_clock_disparity;
-        let genesis_ms = ctx.snapshot.genesis_time.saturating_mul(1000);
-        let slot_ms = self.config.slot_duration_ms.max(1);
-        ctx.now_ms
-            .saturating_sub(disparity)
-            .saturating_sub(genesis_ms)
-            / slot_ms
+        ctx.now_ms.saturating_add(disparity) >= self.slot_start_ms(ctx, slot)
+    }
+
+    /// `is_within_slot_range`: now lies in `[slot, slot + range]` (inclusive, to the end of the
+    /// last slot), allowing `MAXIMUM_GOSSIP_CLOCK_DISPARITY` on both ends.
+    fn is_within_slot_range(&self, ctx: &GossipContext<'_, P>, slot: Slot, range: u64) -> bool {
+        let disparity = self.config.maximum_gossip_clock_disparity;
+        let end_slot = slot.saturating_add(range).saturating_add(1);
+        self.is_not_from_future_slot(ctx, slot)
+            && self.slot_start_ms(ctx, end_slot).saturating_add(disparity) >= ctx.now_ms
+    }
+
+    /// `is_current_or_previous_epoch`: now lies in `epoch` or the one after it.
+    fn is_current_or_previous_epoch(&self, ctx: &GossipContext<'_, P>, epoch: Epoch) -> bool {
+        let last = P::slots_per_epoch().saturating_sub(1);
+        let start = |e: Epoch| e.saturating_mul(P::slots_per_epoch());
+        self.is_within_slot_range(ctx, start(epoch), last)
+            || self.is_within_slot_range(ctx, start(epoch.saturating_add(1)), last)
     }
 
     // ------------------------------------------------------------------ beacon_block
 
-    /// `beacon_block` (Fulu).
+    /// `beacon_block` (Fulu's `validate_beacon_block_gossip`).
+    ///
+    /// Where the spec's store has a block but not its state (its consensus validation failed),
+    /// the snapshot has a fork-choice node whose post-state it does not hold.
     pub fn validate_block(
         &self,
         ctx: &GossipContext<'_, P>,
@@ -203,7 +276,7 @@ impl<P: Preset> GossipValidator<P> {
         };
         let message = &signed.message;
         // [IGNORE] not from a future slot.
-        if message.slot > self.latest_acceptable_slot(ctx) {
+        if !self.is_not_from_future_slot(ctx, message.slot) {
             return Err(ignore(format!("block for future slot {}", message.slot)));
         }
         // [IGNORE] later than the latest finalized slot.
@@ -225,45 +298,71 @@ impl<P: Preset> GossipValidator<P> {
                 "a block for this slot and proposer was already seen",
             ));
         }
-        // [REJECT] blob commitments within the limit of the block's epoch.
-        let epoch = compute_epoch_at_slot::<P>(message.slot);
-        let max_blobs = self.config.get_max_blobs_per_block(epoch);
-        if message.body.blob_kzg_commitments.len() as u64 > max_blobs {
+        // [REJECT] the proposer index is a validator's (the registry only grows, so the head
+        // state's is the largest the snapshot knows).
+        if let Some(head) = ctx.snapshot.head_state()
+            && message.proposer_index >= head.state.validators.len() as u64
+        {
             return Err(reject(format!(
-                "{} blob commitments, the limit is {max_blobs}",
-                message.body.blob_kzg_commitments.len()
+                "proposer index {} out of range",
+                message.proposer_index
             )));
         }
-        // [IGNORE] parent seen; [REJECT] parent valid; [REJECT] slot after the parent's.
-        let Some(parent) = ctx
-            .snapshot
-            .fork_choice
-            .nodes
-            .iter()
-            .find(|n| n.block_root == message.parent_root)
-        else {
+        // [IGNORE] parent seen.
+        let nodes = &ctx.snapshot.fork_choice.nodes;
+        let Some(parent) = nodes.iter().find(|n| n.block_root == message.parent_root) else {
             return Err(ignore(format!("unknown parent {}", message.parent_root)));
         };
-        if parent.validity == "invalid" {
-            return Err(reject("parent's payload is invalid"));
+        // [REJECT] the payload's timestamp is the slot's time.
+        let slot_time = self.slot_start_ms(ctx, message.slot) / 1000;
+        if message.body.execution_payload.timestamp != slot_time {
+            return Err(reject(format!(
+                "payload timestamp {} is not the slot's time {slot_time}",
+                message.body.execution_payload.timestamp
+            )));
         }
+        // The parent failed consensus validation (seen, no post-state): [REJECT] while its
+        // payload is unverified (optimistic), [IGNORE] once the engine has ruled on it.
+        let Some(parent_state) = ctx.snapshot.state_by_block_root(&message.parent_root) else {
+            return Err(if parent.validity == "optimistic" {
+                reject("parent failed validation and its payload is unverified")
+            } else {
+                ignore("parent failed validation (or its state is not held)")
+            });
+        };
+        // [IGNORE] the parent's payload is invalid.
+        if parent.validity == "invalid" {
+            return Err(ignore("parent's payload is invalid"));
+        }
+        // [REJECT] slot after the parent's.
         if message.slot <= parent.slot {
             return Err(reject(format!(
                 "slot {} not after its parent's {}",
                 message.slot, parent.slot
             )));
         }
-        // [REJECT] the finalized block is an ancestor (fork choice holds only its descendants).
+        // [REJECT] the finalized checkpoint is an ancestor.
+        let finalized = ctx.snapshot.finalized;
+        if checkpoint_block::<P>(nodes, &message.parent_root, finalized.epoch)
+            != Some(finalized.root)
+        {
+            return Err(reject("the finalized checkpoint is not an ancestor"));
+        }
+        // [REJECT] blob commitments within Fulu's `get_blob_parameters` limit.
+        let epoch = compute_epoch_at_slot::<P>(message.slot);
+        let max_blobs = self.config.get_blob_parameters(epoch).max_blobs_per_block;
+        if message.body.blob_kzg_commitments.len() as u64 > max_blobs {
+            return Err(reject(format!(
+                "{} blob commitments, the limit is {max_blobs}",
+                message.body.blob_kzg_commitments.len()
+            )));
+        }
         // [REJECT] the expected proposer, from the parent's state: Fulu's proposer lookahead
         // names the proposers of the parent state's current and next epochs.
-        let parent_state = ctx
-            .snapshot
-            .state_by_block_root(&message.parent_root)
-            .ok_or_else(|| ignore("parent state not held"))?;
         let expected = match proposer_from_lookahead::<P>(&parent_state.state, message.slot) {
             Some(proposer) => proposer,
             None => {
-                let advanced = self.advanced_parent_state(parent_state, message.slot)?;
+                let advanced = self.advanced_state(parent_state, epoch)?;
                 proposer_from_lookahead::<P>(&advanced, message.slot)
                     .ok_or_else(|| ignore("proposer lookahead does not reach the block"))?
             }
@@ -291,24 +390,25 @@ impl<P: Preset> GossipValidator<P> {
             },
             sets: vec![owned_set(set)],
             seen: vec![seen],
+            aggregate_bits: None,
         })
     }
 
-    /// The parent's state advanced through empty slots to the block's epoch, for a block more
-    /// than an epoch after its parent (the lookahead of the parent's state does not reach it).
-    /// Computed here, on the stage's threads, never by the core; the last few are kept.
-    fn advanced_parent_state(
+    /// `entry`'s state advanced through empty slots to the start of `epoch` (for a block more
+    /// than an epoch after its parent, or an attestation whose target state is older than the
+    /// shuffling it needs). Computed here, on the stage's threads, never by the core; the last
+    /// few are kept.
+    fn advanced_state(
         &self,
-        parent: &StateEntry<P>,
-        slot: Slot,
+        entry: &StateEntry<P>,
+        epoch: Epoch,
     ) -> Result<Arc<fulu::BeaconState<P>>, GossipError> {
-        let epoch = compute_epoch_at_slot::<P>(slot);
-        let key = (parent.block_root, epoch);
+        let key = (entry.block_root, epoch);
         let mut advanced = self.advanced.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, state)) = advanced.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(state));
         }
-        let mut state = (*parent.state).clone();
+        let mut state = (*entry.state).clone();
         let epoch_start = epoch.saturating_mul(P::slots_per_epoch());
         let mut caches = self
             .caches
@@ -321,7 +421,7 @@ impl<P: Preset> GossipValidator<P> {
             &mut caches,
             epoch_start,
         )
-        .map_err(|e| ignore(format!("advancing the parent state: {e}")))?;
+        .map_err(|e| ignore(format!("advancing the state: {e}")))?;
         let state = Arc::new(state);
         if advanced.len() >= 4 {
             advanced.remove(0);
@@ -341,6 +441,10 @@ impl<P: Preset> GossipValidator<P> {
         received_at: Instant,
     ) -> Result<Pending<VerifiedAttestation<P>>, GossipError> {
         let data = &single.data;
+        // [REJECT] data.index is 0 from Electra on.
+        if data.index != 0 {
+            return Err(reject("attestation data index must be 0"));
+        }
         self.check_attestation_timing(ctx, data.slot, data.target.epoch)?;
         let seen = SeenKey::Attester(data.target.epoch, single.attester_index);
         if self.is_seen(&seen) {
@@ -348,6 +452,7 @@ impl<P: Preset> GossipValidator<P> {
                 "an attestation from this validator for this target was seen",
             ));
         }
+        self.check_attestation_block(ctx, data)?;
         let (state, committees) = self.target_committees(ctx, data)?;
         // [REJECT] committee index in range; [REJECT] the right subnet.
         if single.committee_index >= committees.committees_per_slot() {
@@ -375,15 +480,14 @@ impl<P: Preset> GossipValidator<P> {
             .iter()
             .position(|&v| v == single.attester_index)
             .ok_or_else(|| reject("attester not in the committee"))?;
-        self.check_attestation_block(ctx, data)?;
         let signature = decode_signature(&single.signature)
             .map_err(|e| reject(format!("attestation signature: {e}")))?;
         let key = ctx
             .pubkeys
-            .get(state.state.as_ref(), single.attester_index)
+            .get(state.as_ref(), single.attester_index)
             .map_err(|e| reject(format!("attester key: {e}")))?;
         let domain = get_domain(
-            state.state.as_ref(),
+            state.as_ref(),
             DOMAIN_BEACON_ATTESTER,
             Some(data.target.epoch),
         );
@@ -413,6 +517,7 @@ impl<P: Preset> GossipValidator<P> {
             },
             sets: vec![set],
             seen: vec![seen],
+            aggregate_bits: None,
         })
     }
 
@@ -426,6 +531,10 @@ impl<P: Preset> GossipValidator<P> {
         let proof = &signed.message;
         let aggregate = &proof.aggregate;
         let data = &aggregate.data;
+        // [REJECT] data.index is 0 from Electra on.
+        if data.index != 0 {
+            return Err(reject("attestation data index must be 0"));
+        }
         // [REJECT] exactly one committee bit.
         let committee_indices: Vec<usize> = aggregate
             .committee_bits
@@ -437,21 +546,8 @@ impl<P: Preset> GossipValidator<P> {
             return Err(reject("an aggregate must cover exactly one committee"));
         };
         let committee_index = committee_index as u64;
-        // [REJECT] data.index is 0 from Electra on.
-        if data.index != 0 {
-            return Err(reject("attestation data index must be 0"));
-        }
         self.check_attestation_timing(ctx, data.slot, data.target.epoch)?;
-        let seen_aggregator = SeenKey::Aggregator(data.target.epoch, proof.aggregator_index);
-        let seen_aggregate = SeenKey::Aggregate(data.target.epoch, aggregate.tree_hash_root());
-        if self.is_seen(&seen_aggregator) {
-            return Err(ignore(
-                "an aggregate from this aggregator for this target was seen",
-            ));
-        }
-        if self.is_seen(&seen_aggregate) {
-            return Err(ignore("this aggregate was already seen"));
-        }
+        self.check_attestation_block(ctx, data)?;
         let (state, committees) = self.target_committees(ctx, data)?;
         if committee_index >= committees.committees_per_slot() {
             return Err(reject(format!(
@@ -465,18 +561,35 @@ impl<P: Preset> GossipValidator<P> {
         if aggregate.aggregation_bits.len() != committee.len() {
             return Err(reject("aggregation bits do not match the committee size"));
         }
+        let bits: Vec<bool> = aggregate.aggregation_bits.iter().collect();
         let attesting_indices: Vec<ValidatorIndex> = {
             let mut indices: Vec<_> = committee
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| aggregate.aggregation_bits.get(*i).unwrap_or(false))
-                .map(|(_, &v)| v)
+                .zip(&bits)
+                .filter(|(_, bit)| **bit)
+                .map(|(&v, _)| v)
                 .collect();
             indices.sort_unstable();
             indices
         };
         if attesting_indices.is_empty() {
             return Err(reject("aggregate without participants"));
+        }
+        // [IGNORE] no valid aggregate of this data and committee with a superset of these bits
+        // was seen.
+        let aggregate_key =
+            AggregateKey::Attestation(data.target.epoch, data.tree_hash_root(), committee_index);
+        if self.seen_superset(&aggregate_key, &bits) {
+            return Err(ignore(
+                "an aggregate with a superset of these bits was seen",
+            ));
+        }
+        // [IGNORE] the first aggregate of this aggregator for the target epoch.
+        let seen_aggregator = SeenKey::Aggregator(data.target.epoch, proof.aggregator_index);
+        if self.is_seen(&seen_aggregator) {
+            return Err(ignore(
+                "an aggregate from this aggregator for this target was seen",
+            ));
         }
         // [REJECT] the aggregator is a member of the committee and selected.
         if !committee.contains(&proof.aggregator_index) {
@@ -487,8 +600,7 @@ impl<P: Preset> GossipValidator<P> {
         if !is_aggregator(committee.len(), &proof.selection_proof) {
             return Err(reject("selection proof does not select the aggregator"));
         }
-        self.check_attestation_block(ctx, data)?;
-        let target_state = state.state.as_ref();
+        let target_state = state.as_ref();
         let aggregator_key = ctx
             .pubkeys
             .get(target_state, proof.aggregator_index)
@@ -559,8 +671,19 @@ impl<P: Preset> GossipValidator<P> {
                 received_at,
             },
             sets,
-            seen: vec![seen_aggregator, seen_aggregate],
+            seen: vec![seen_aggregator],
+            aggregate_bits: Some((aggregate_key, bits)),
         })
+    }
+
+    /// Whether an accepted aggregate of `key` had every bit of `bits` set
+    /// (`is_non_strict_superset`).
+    fn seen_superset(&self, key: &AggregateKey, bits: &[bool]) -> bool {
+        self.aggregates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .is_some_and(|seen| seen.iter().any(|prior| is_superset(prior, bits)))
     }
 
     // ------------------------------------------------------------------ sync committee
@@ -574,25 +697,24 @@ impl<P: Preset> GossipValidator<P> {
         received_at: Instant,
     ) -> Result<Pending<VerifiedSyncMessage>, GossipError> {
         // [IGNORE] for the current slot.
-        if message.slot > self.latest_acceptable_slot(ctx)
-            || message.slot < self.earliest_current_slot(ctx)
-        {
+        if !self.is_within_slot_range(ctx, message.slot, 0) {
             return Err(ignore(format!(
                 "sync message for slot {} is not current",
                 message.slot
             )));
-        }
-        let seen = SeenKey::SyncMessage(message.slot, message.validator_index, subnet);
-        if self.is_seen(&seen) {
-            return Err(ignore(
-                "a sync message from this validator on this subnet was seen",
-            ));
         }
         let head = ctx
             .snapshot
             .head_state()
             .ok_or_else(|| ignore("no head state"))?;
         let state = head.state.as_ref();
+        // [REJECT] a validator's index.
+        if message.validator_index >= state.validators.len() as u64 {
+            return Err(reject(format!(
+                "validator index {} out of range",
+                message.validator_index
+            )));
+        }
         let committee = sync_committee_for_slot::<P>(state, message.slot)
             .ok_or_else(|| ignore("sync committee period not known to the head state"))?;
         let key = ctx
@@ -611,6 +733,13 @@ impl<P: Preset> GossipValidator<P> {
             .collect();
         if positions.is_empty() {
             return Err(reject("validator not in the subnet's sync subcommittee"));
+        }
+        // [IGNORE] the first message of this validator for this slot on this subnet.
+        let seen = SeenKey::SyncMessage(message.slot, message.validator_index, subnet);
+        if self.is_seen(&seen) {
+            return Err(ignore(
+                "a sync message from this validator on this subnet was seen",
+            ));
         }
         let domain = get_domain(
             state,
@@ -632,92 +761,436 @@ impl<P: Preset> GossipValidator<P> {
             },
             sets: vec![set],
             seen: vec![seen],
+            aggregate_bits: None,
         })
     }
 
-    /// [IGNORE] within `ATTESTATION_PROPAGATION_SLOT_RANGE` and in the current or previous
-    /// epoch; [REJECT] the target epoch is the slot's.
+    /// [IGNORE] not from a future slot; [IGNORE] in the current or previous epoch; [REJECT] the
+    /// target epoch is the slot's.
     fn check_attestation_timing(
         &self,
         ctx: &GossipContext<'_, P>,
         slot: Slot,
         target_epoch: Epoch,
     ) -> Result<(), GossipError> {
-        if target_epoch != compute_epoch_at_slot::<P>(slot) {
-            return Err(reject("target epoch is not the epoch of the slot"));
-        }
-        let latest = self.latest_acceptable_slot(ctx);
-        if slot > latest {
+        if !self.is_not_from_future_slot(ctx, slot) {
             return Err(ignore(format!("attestation for future slot {slot}")));
         }
-        let earliest = self.earliest_current_slot(ctx);
-        let current_epoch = compute_epoch_at_slot::<P>(earliest);
-        if target_epoch.saturating_add(1) < current_epoch {
-            return Err(ignore("attestation older than the previous epoch"));
+        let epoch = compute_epoch_at_slot::<P>(slot);
+        if !self.is_current_or_previous_epoch(ctx, epoch) {
+            return Err(ignore("attestation not from the current or previous epoch"));
         }
-        if slot.saturating_add(self.config.attestation_propagation_slot_range) < earliest {
-            return Err(ignore("attestation outside the propagation range"));
+        if target_epoch != epoch {
+            return Err(reject("target epoch is not the epoch of the slot"));
         }
         Ok(())
     }
 
-    /// [IGNORE] the voted block is known; [REJECT] it is not invalid; [REJECT] the target is
-    /// the voted block's checkpoint block.
+    /// [IGNORE] the voted block is known; [REJECT] it passed validation (its post-state is
+    /// held); [REJECT] the target is the voted block's checkpoint block; [IGNORE] the finalized
+    /// checkpoint is an ancestor of the voted block.
     fn check_attestation_block(
         &self,
         ctx: &GossipContext<'_, P>,
         data: &keel_types::electra::AttestationData,
     ) -> Result<(), GossipError> {
         let nodes = &ctx.snapshot.fork_choice.nodes;
-        let find = |root: &Hash256| nodes.iter().find(|n| n.block_root == *root);
-        let Some(voted) = find(&data.beacon_block_root) else {
+        if !nodes.iter().any(|n| n.block_root == data.beacon_block_root) {
             return Err(ignore(format!(
                 "unknown voted block {}",
                 data.beacon_block_root
             )));
-        };
-        if voted.validity == "invalid" {
-            return Err(reject("voted block is invalid"));
         }
-        // get_checkpoint_block(store, beacon_block_root, target.epoch)
-        let target_slot = data.target.epoch.saturating_mul(P::slots_per_epoch());
-        let mut node = voted;
-        while node.slot > target_slot {
-            match node.parent_root.as_ref().and_then(find) {
-                Some(parent) => node = parent,
-                // Walked below fork choice's root: the target predates finalization.
-                None => return Err(ignore("target below the finalized block")),
-            }
+        if ctx
+            .snapshot
+            .state_by_block_root(&data.beacon_block_root)
+            .is_none()
+        {
+            return Err(reject("voted block failed validation"));
         }
-        if node.block_root != data.target.root {
-            return Err(reject("target is not the voted block's checkpoint block"));
+        match checkpoint_block::<P>(nodes, &data.beacon_block_root, data.target.epoch) {
+            Some(root) if root == data.target.root => {}
+            Some(_) => return Err(reject("target is not the voted block's checkpoint block")),
+            // Walked below fork choice's root: the target predates finalization.
+            None => return Err(ignore("target below the finalized block")),
+        }
+        let finalized = ctx.snapshot.finalized;
+        if checkpoint_block::<P>(nodes, &data.beacon_block_root, finalized.epoch)
+            != Some(finalized.root)
+        {
+            return Err(ignore("the finalized checkpoint is not an ancestor"));
         }
         Ok(())
     }
 
-    /// The committees of `data`'s epoch, from the target block's post-state when the snapshot
-    /// holds it and it is recent enough to fix the shuffling (its epoch at least the target's
-    /// minus one).
-    fn target_committees<'s>(
+    /// The committees of `data`'s target epoch, from the post-state of the target block (an
+    /// ancestor of the voted block, checked before) or else of the voted block, advanced to the
+    /// target epoch when it is too old to fix that epoch's shuffling.
+    fn target_committees(
         &self,
-        ctx: &GossipContext<'s, P>,
+        ctx: &GossipContext<'_, P>,
         data: &keel_types::electra::AttestationData,
-    ) -> Result<(&'s StateEntry<P>, Arc<CommitteeCache>), GossipError> {
+    ) -> Result<(Arc<fulu::BeaconState<P>>, Arc<CommitteeCache>), GossipError> {
         let entry = ctx
             .snapshot
             .state_by_block_root(&data.target.root)
+            .or_else(|| ctx.snapshot.state_by_block_root(&data.beacon_block_root))
             .ok_or_else(|| ignore(format!("no state for target {}", data.target.root)))?;
         let state_epoch = compute_epoch_at_slot::<P>(entry.state.slot());
-        if state_epoch.saturating_add(1) < data.target.epoch {
-            return Err(ignore("target state too far behind the target epoch"));
-        }
+        let state = if state_epoch.saturating_add(1) < data.target.epoch {
+            self.advanced_state(entry, data.target.epoch)?
+        } else {
+            Arc::clone(&entry.state)
+        };
         let committees = self
             .caches
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .committee_cache(entry.state.as_ref(), data.target.epoch)
+            .committee_cache(state.as_ref(), data.target.epoch)
             .map_err(|e| ignore(format!("shuffling: {e}")))?;
-        Ok((entry, committees))
+        Ok((state, committees))
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    /// The head state: the operation topics' rules read it (`state` is the head state).
+    fn head<'s>(&self, ctx: &GossipContext<'s, P>) -> Result<&'s StateEntry<P>, GossipError> {
+        ctx.snapshot
+            .head_state()
+            .ok_or_else(|| ignore("no head state"))
+    }
+
+    /// `voluntary_exit` (Deneb's `validate_voluntary_exit_gossip`).
+    pub fn validate_voluntary_exit(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        signed: &SignedVoluntaryExit,
+    ) -> Result<Pending<VerifiedVoluntaryExit>, GossipError> {
+        let exit = &signed.message;
+        let seen = SeenKey::VoluntaryExit(exit.validator_index);
+        if self.is_seen(&seen) {
+            return Err(ignore("an exit of this validator was seen"));
+        }
+        let state = self.head(ctx)?.state.as_ref();
+        let validator = usize::try_from(exit.validator_index)
+            .ok()
+            .and_then(|i| state.validators.get(i))
+            .ok_or_else(|| reject("validator index out of range"))?;
+        let current_epoch = get_current_epoch::<P, _>(state);
+        if !is_active_validator(validator, current_epoch) {
+            return Err(reject("validator is not active"));
+        }
+        if validator.exit_epoch != FAR_FUTURE_EPOCH {
+            return Err(reject("validator has already initiated exit"));
+        }
+        if current_epoch < exit.epoch {
+            return Err(reject("exit epoch is in the future"));
+        }
+        if current_epoch
+            < validator
+                .activation_epoch
+                .saturating_add(self.config.shard_committee_period)
+        {
+            return Err(reject("validator has not been active long enough"));
+        }
+        let set = voluntary_exit_set(state, &self.config, ctx.pubkeys, signed)
+            .map_err(|e| reject(format!("exit signature: {e}")))?
+            .ok_or_else(|| reject("no exit signature set"))?;
+        Ok(Pending {
+            item: VerifiedVoluntaryExit { exit: *signed },
+            sets: vec![owned_set(set)],
+            seen: vec![seen],
+            aggregate_bits: None,
+        })
+    }
+
+    /// `proposer_slashing` (phase0's `validate_proposer_slashing_gossip`).
+    pub fn validate_proposer_slashing(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        slashing: &ProposerSlashing,
+    ) -> Result<Pending<VerifiedProposerSlashing>, GossipError> {
+        let header_1 = &slashing.signed_header_1.message;
+        let header_2 = &slashing.signed_header_2.message;
+        let seen = SeenKey::ProposerSlashing(header_1.proposer_index);
+        if self.is_seen(&seen) {
+            return Err(ignore("a slashing of this proposer was seen"));
+        }
+        if header_1.slot != header_2.slot {
+            return Err(reject("header slots do not match"));
+        }
+        if header_1.proposer_index != header_2.proposer_index {
+            return Err(reject("header proposer indices do not match"));
+        }
+        if header_1 == header_2 {
+            return Err(reject("headers are not different"));
+        }
+        let state = self.head(ctx)?.state.as_ref();
+        let proposer = usize::try_from(header_1.proposer_index)
+            .ok()
+            .and_then(|i| state.validators.get(i))
+            .ok_or_else(|| reject("proposer index out of range"))?;
+        if !is_slashable_validator(proposer, get_current_epoch::<P, _>(state)) {
+            return Err(reject("proposer is not slashable"));
+        }
+        let sets = [&slashing.signed_header_1, &slashing.signed_header_2]
+            .into_iter()
+            .map(|header| {
+                proposer_slashing_header_set::<P, _>(state, ctx.pubkeys, header)
+                    .map_err(|e| reject(format!("header signature: {e}")))?
+                    .map(owned_set)
+                    .ok_or_else(|| reject("no header signature set"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Pending {
+            item: VerifiedProposerSlashing {
+                slashing: *slashing,
+            },
+            sets,
+            seen: vec![seen],
+            aggregate_bits: None,
+        })
+    }
+
+    /// `attester_slashing` (phase0's `validate_attester_slashing_gossip`, Electra's types).
+    pub fn validate_attester_slashing(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        slashing: &AttesterSlashing<P>,
+    ) -> Result<Pending<VerifiedAttesterSlashing<P>>, GossipError> {
+        let (att_1, att_2) = (&slashing.attestation_1, &slashing.attestation_2);
+        let indices_2: HashSet<ValidatorIndex> = att_2.attesting_indices.iter().copied().collect();
+        let mut slashable: Vec<ValidatorIndex> = att_1
+            .attesting_indices
+            .iter()
+            .copied()
+            .filter(|i| indices_2.contains(i))
+            .collect();
+        slashable.sort_unstable();
+        slashable.dedup();
+        // [IGNORE] at least one index of the intersection not yet seen; only those are marked
+        // (the others already are).
+        let new: Vec<SeenKey> = slashable
+            .iter()
+            .map(|&i| SeenKey::AttesterSlashing(i))
+            .filter(|key| !self.is_seen(key))
+            .collect();
+        if new.is_empty() {
+            return Err(ignore("every slashable index was already seen"));
+        }
+        if !is_slashable_attestation_data(&att_1.data, &att_2.data) {
+            return Err(reject("attestation data is not slashable"));
+        }
+        let state = self.head(ctx)?.state.as_ref();
+        let validators = state.validators.len() as u64;
+        let mut sets = Vec::with_capacity(2);
+        for (n, attestation) in [(1, att_1), (2, att_2)] {
+            let indices = &attestation.attesting_indices;
+            if indices.iter().any(|&i| i >= validators) {
+                return Err(reject(format!(
+                    "validator index out of range in attestation {n}"
+                )));
+            }
+            // is_valid_indexed_attestation: non-empty, sorted, unique; the signature is batched.
+            if indices.is_empty()
+                || indices
+                    .iter()
+                    .zip(indices.iter().skip(1))
+                    .any(|(a, b)| a >= b)
+            {
+                return Err(reject(format!("invalid indexed attestation {n}")));
+            }
+            let set = indexed_attestation_set::<P, _>(state, ctx.pubkeys, attestation)
+                .map_err(|e| reject(format!("attestation {n} signature: {e}")))?
+                .ok_or_else(|| reject(format!("no signature set for attestation {n}")))?;
+            sets.push(owned_set(set));
+        }
+        let current_epoch = get_current_epoch::<P, _>(state);
+        let any_slashable = slashable.iter().any(|&i| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| state.validators.get(i))
+                .is_some_and(|v| is_slashable_validator(v, current_epoch))
+        });
+        if !any_slashable {
+            return Err(reject("no slashable validator in the intersection"));
+        }
+        Ok(Pending {
+            item: VerifiedAttesterSlashing {
+                slashing: Arc::new(slashing.clone()),
+            },
+            sets,
+            seen: new,
+            aggregate_bits: None,
+        })
+    }
+
+    /// `sync_committee_contribution_and_proof` (Altair's
+    /// `validate_sync_committee_contribution_and_proof_gossip`).
+    pub fn validate_contribution(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        signed: &SignedContributionAndProof<P>,
+    ) -> Result<Pending<VerifiedContribution<P>>, GossipError> {
+        let proof = &signed.message;
+        let contribution = &proof.contribution;
+        if !self.is_within_slot_range(ctx, contribution.slot, 0) {
+            return Err(ignore(format!(
+                "contribution for slot {} is not current",
+                contribution.slot
+            )));
+        }
+        if contribution.subcommittee_index >= SYNC_COMMITTEE_SUBNET_COUNT {
+            return Err(reject("subcommittee index out of range"));
+        }
+        let bits: Vec<bool> = contribution.aggregation_bits.iter().collect();
+        if !bits.iter().any(|b| *b) {
+            return Err(reject("contribution without participants"));
+        }
+        if !is_sync_committee_aggregator::<P>(&proof.selection_proof) {
+            return Err(reject("selection proof does not select the aggregator"));
+        }
+        let state = self.head(ctx)?.state.as_ref();
+        if proof.aggregator_index >= state.validators.len() as u64 {
+            return Err(reject("aggregator index out of range"));
+        }
+        let committee = sync_committee_for_slot::<P>(state, contribution.slot)
+            .ok_or_else(|| ignore("sync committee period not known to the head state"))?;
+        let size = sync_subcommittee_size::<P>();
+        let start = usize::try_from(contribution.subcommittee_index)
+            .ok()
+            .and_then(|i| i.checked_mul(size))
+            .ok_or_else(|| reject("subcommittee index out of range"))?;
+        let subcommittee: Vec<_> = committee
+            .pubkeys
+            .iter()
+            .skip(start)
+            .take(size)
+            .copied()
+            .collect();
+        let aggregator_key = ctx
+            .pubkeys
+            .get(state, proof.aggregator_index)
+            .map_err(|e| reject(format!("aggregator key: {e}")))?
+            .into_owned();
+        if !subcommittee.contains(&aggregator_key.to_bytes()) {
+            return Err(reject("aggregator not in the subcommittee"));
+        }
+        let data_key = AggregateKey::Contribution(
+            contribution.slot,
+            contribution.beacon_block_root,
+            contribution.subcommittee_index,
+        );
+        if self.seen_superset(&data_key, &bits) {
+            return Err(ignore(
+                "a contribution with a superset of these bits was seen",
+            ));
+        }
+        let seen = SeenKey::ContributionAggregator(
+            contribution.slot,
+            proof.aggregator_index,
+            contribution.subcommittee_index,
+        );
+        if self.is_seen(&seen) {
+            return Err(ignore(
+                "a contribution from this aggregator for this slot and subcommittee was seen",
+            ));
+        }
+        let epoch = Some(compute_epoch_at_slot::<P>(contribution.slot));
+        let selection_data = SyncAggregatorSelectionData {
+            slot: contribution.slot,
+            subcommittee_index: contribution.subcommittee_index,
+        };
+        let selection_root = compute_signing_root(
+            &selection_data,
+            get_domain(state, DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF, epoch),
+        );
+        let proof_root = compute_signing_root(
+            proof,
+            get_domain(state, DOMAIN_CONTRIBUTION_AND_PROOF, epoch),
+        );
+        let block_root = compute_signing_root(
+            &contribution.beacon_block_root,
+            get_domain(state, DOMAIN_SYNC_COMMITTEE, epoch),
+        );
+        let participants = subcommittee
+            .iter()
+            .zip(&bits)
+            .filter(|(_, bit)| **bit)
+            .map(|(key, _)| PublicKey::from_pubkey_bytes(key).map(Cow::Owned))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| reject(format!("participant key: {e:?}")))?;
+        let decode = |bytes, what: &str| {
+            decode_signature(bytes).map_err(|e| reject(format!("{what} signature: {e}")))
+        };
+        let sets = vec![
+            SignatureSet::single_pubkey(
+                Cow::Owned(decode(&proof.selection_proof, "selection proof")?),
+                Cow::Owned(aggregator_key.clone()),
+                selection_root,
+            ),
+            SignatureSet::single_pubkey(
+                Cow::Owned(decode(&signed.signature, "contribution-and-proof")?),
+                Cow::Owned(aggregator_key),
+                proof_root,
+            ),
+            SignatureSet::multiple_pubkeys(
+                Cow::Owned(decode(&contribution.signature, "contribution")?),
+                participants,
+                block_root,
+            ),
+        ];
+        Ok(Pending {
+            item: VerifiedContribution {
+                contribution: Arc::new(signed.clone()),
+            },
+            sets,
+            seen: vec![seen],
+            aggregate_bits: Some((data_key, bits)),
+        })
+    }
+
+    /// `bls_to_execution_change` (Capella's `validate_bls_to_execution_change_gossip`).
+    pub fn validate_bls_to_execution_change(
+        &self,
+        ctx: &GossipContext<'_, P>,
+        signed: &SignedBLSToExecutionChange,
+    ) -> Result<Pending<VerifiedBlsToExecutionChange>, GossipError> {
+        let change = &signed.message;
+        // [IGNORE] the wall clock is at or after Capella.
+        let since_genesis = ctx
+            .now_ms
+            .saturating_sub(ctx.snapshot.genesis_time.saturating_mul(1000));
+        let current_slot = since_genesis / self.config.slot_duration_ms.max(1);
+        if compute_epoch_at_slot::<P>(current_slot) < self.config.capella_fork_epoch {
+            return Err(ignore("the current epoch is before Capella"));
+        }
+        let seen = SeenKey::BlsChange(change.validator_index);
+        if self.is_seen(&seen) {
+            return Err(ignore("a BLS change of this validator was seen"));
+        }
+        let state = self.head(ctx)?.state.as_ref();
+        let validator = usize::try_from(change.validator_index)
+            .ok()
+            .and_then(|i| state.validators.get(i))
+            .ok_or_else(|| reject("validator index out of range"))?;
+        let credentials = validator.withdrawal_credentials.as_slice();
+        if credentials.first() != Some(&BLS_WITHDRAWAL_PREFIX) {
+            return Err(reject("validator does not have BLS withdrawal credentials"));
+        }
+        let key_hash = ethereum_hashing::hash(change.from_bls_pubkey.as_ref());
+        if credentials.get(1..) != key_hash.get(1..) {
+            return Err(reject("pubkey does not match the withdrawal credentials"));
+        }
+        let set = bls_to_execution_change_set::<P, _>(state, &self.config, signed)
+            .map_err(|e| reject(format!("BLS change signature: {e}")))?
+            .ok_or_else(|| reject("no BLS change signature set"))?;
+        Ok(Pending {
+            item: VerifiedBlsToExecutionChange { change: *signed },
+            sets: vec![owned_set(set)],
+            seen: vec![seen],
+            aggregate_bits: None,
+        })
     }
 
     // ------------------------------------------------------------------ signatures
@@ -732,26 +1205,69 @@ impl<P: Preset> GossipValidator<P> {
         let items = pending
             .into_iter()
             .map(|p| BatchItem {
-                item: (p.item, p.seen),
+                item: (p.item, p.seen, p.aggregate_bits),
                 sets: p.sets,
             })
             .collect();
         let (results, _stats) = verify_batch(items, rng);
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut aggregates = self
+            .aggregates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         results
             .into_iter()
-            .map(|((item, keys), valid)| {
+            .map(|((item, keys, bits), valid)| {
                 if !valid {
                     return Err(reject("invalid signature"));
                 }
                 if keys.iter().any(|k| seen.contains(k)) {
                     return Err(ignore("duplicate"));
                 }
+                // Another aggregate of the batch may have covered these bits already.
+                if let Some((key, bits)) = &bits
+                    && aggregates
+                        .get(key)
+                        .is_some_and(|prior| prior.iter().any(|p| is_superset(p, bits)))
+                {
+                    return Err(ignore(
+                        "an aggregate with a superset of these bits was seen",
+                    ));
+                }
                 seen.extend(keys);
+                if let Some((key, bits)) = bits {
+                    aggregates.entry(key).or_default().push(bits);
+                }
                 Ok(item)
             })
             .collect()
     }
+}
+
+/// `get_checkpoint_block`: the root of `root`'s ancestor (or itself) at the start of `epoch`,
+/// the last block at or before that slot. `None` when the walk leaves fork choice's nodes.
+pub fn checkpoint_block<P: Preset>(
+    nodes: &[ForkChoiceNode],
+    root: &Hash256,
+    epoch: Epoch,
+) -> Option<Hash256> {
+    let slot = epoch.saturating_mul(P::slots_per_epoch());
+    let mut index = nodes.iter().position(|n| n.block_root == *root)?;
+    while nodes.get(index)?.slot > slot {
+        let parent = nodes.get(index)?.parent_root?;
+        // Fork choice lists parents before children: look behind first.
+        index = nodes
+            .get(..index)?
+            .iter()
+            .rposition(|n| n.block_root == parent)
+            .or_else(|| nodes.iter().position(|n| n.block_root == parent))?;
+    }
+    nodes.get(index).map(|n| n.block_root)
+}
+
+/// `is_non_strict_superset` for one prior bitset: every bit set in `bits` is set in `prior`.
+fn is_superset(prior: &[bool], bits: &[bool]) -> bool {
+    prior.len() == bits.len() && prior.iter().zip(bits).all(|(p, b)| *p || !*b)
 }
 
 /// The proposer of `slot` according to `state.proposer_lookahead`, which covers the state's
@@ -813,6 +1329,18 @@ pub fn is_aggregator(committee_len: usize, selection_proof: &keel_types::Signatu
     u64::from_le_bytes(first) % modulo == 0
 }
 
+/// `is_sync_committee_aggregator` given the selection proof.
+pub fn is_sync_committee_aggregator<P: Preset>(
+    selection_proof: &keel_types::SignatureBytes,
+) -> bool {
+    let modulo =
+        (sync_subcommittee_size::<P>() as u64 / TARGET_AGGREGATORS_PER_SYNC_SUBCOMMITTEE).max(1);
+    let digest = ethereum_hashing::hash(selection_proof.as_ref());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first) % modulo == 0
+}
+
 fn committee_bits<P: Preset>(
     committee_index: u64,
 ) -> Result<BitVector<P::MaxCommitteesPerSlot>, GossipError> {
@@ -829,4 +1357,54 @@ fn owned_set(set: SignatureSet<'_>) -> SignatureSet<'static> {
         .map(|k| Cow::Owned(k.as_ref().clone()))
         .collect();
     SignatureSet::multiple_pubkeys(Cow::Owned(set.signature().clone()), keys, *set.message())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_types::Minimal;
+
+    fn node(slot: Slot, root: u8, parent: Option<u8>) -> ForkChoiceNode {
+        ForkChoiceNode {
+            slot,
+            block_root: Hash256::repeat_byte(root),
+            parent_root: parent.map(Hash256::repeat_byte),
+            justified_epoch: 0,
+            finalized_epoch: 0,
+            weight: 0,
+            validity: "valid",
+            execution_block_hash: Hash256::ZERO,
+        }
+    }
+
+    #[test]
+    fn checkpoint_block_is_the_last_block_at_or_before_the_epoch_start() {
+        // Minimal: 8 slots per epoch. Blocks at 0, 7, 9, 17.
+        let nodes = vec![
+            node(0, 1, None),
+            node(7, 2, Some(1)),
+            node(9, 3, Some(2)),
+            node(17, 4, Some(3)),
+        ];
+        let root = Hash256::repeat_byte(4);
+        let at = |epoch| checkpoint_block::<Minimal>(&nodes, &root, epoch);
+        assert_eq!(at(0), Some(Hash256::repeat_byte(1)));
+        assert_eq!(at(1), Some(Hash256::repeat_byte(2)));
+        assert_eq!(at(2), Some(Hash256::repeat_byte(3)));
+        assert_eq!(at(3), Some(root));
+        // A walk that leaves the nodes (an unknown parent) finds nothing.
+        let orphan = vec![node(9, 3, Some(9))];
+        assert_eq!(
+            checkpoint_block::<Minimal>(&orphan, &Hash256::repeat_byte(3), 0),
+            None
+        );
+    }
+
+    #[test]
+    fn superset_is_non_strict_and_length_checked() {
+        assert!(is_superset(&[true, true, false], &[true, false, false]));
+        assert!(is_superset(&[true, false], &[true, false]));
+        assert!(!is_superset(&[true, false], &[false, true]));
+        assert!(!is_superset(&[true, true], &[true, true, false]));
+    }
 }

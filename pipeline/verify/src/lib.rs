@@ -13,4 +13,8 @@ pub mod verified;
 
 pub use gossip::{GossipContext, GossipError, GossipValidator, Pending};
 pub use stage::{StageSink, VerifyStage};
-pub use verified::{AttestationOrigin, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+pub use verified::{
+    AttestationOrigin, VerifiedAttestation, VerifiedAttesterSlashing, VerifiedBlock,
+    VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedProposerSlashing,
+    VerifiedSyncMessage, VerifiedVoluntaryExit,
+};

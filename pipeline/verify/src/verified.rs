@@ -101,3 +101,63 @@ impl VerifiedSyncMessage {
         self.received_at
     }
 }
+
+/// A voluntary exit whose gossip rules and signature passed (against the head state).
+#[derive(Debug, Clone)]
+pub struct VerifiedVoluntaryExit {
+    pub(crate) exit: keel_types::electra::SignedVoluntaryExit,
+}
+
+impl VerifiedVoluntaryExit {
+    pub fn exit(&self) -> &keel_types::electra::SignedVoluntaryExit {
+        &self.exit
+    }
+}
+
+/// A proposer slashing whose gossip rules and both header signatures passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedProposerSlashing {
+    pub(crate) slashing: keel_types::electra::ProposerSlashing,
+}
+
+impl VerifiedProposerSlashing {
+    pub fn slashing(&self) -> &keel_types::electra::ProposerSlashing {
+        &self.slashing
+    }
+}
+
+/// A BLS-to-execution change whose gossip rules and signature passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedBlsToExecutionChange {
+    pub(crate) change: keel_types::electra::SignedBLSToExecutionChange,
+}
+
+impl VerifiedBlsToExecutionChange {
+    pub fn change(&self) -> &keel_types::electra::SignedBLSToExecutionChange {
+        &self.change
+    }
+}
+
+/// An attester slashing whose gossip rules and both attestations' signatures passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedAttesterSlashing<P: Preset> {
+    pub(crate) slashing: Arc<keel_types::electra::AttesterSlashing<P>>,
+}
+
+impl<P: Preset> VerifiedAttesterSlashing<P> {
+    pub fn slashing(&self) -> &Arc<keel_types::electra::AttesterSlashing<P>> {
+        &self.slashing
+    }
+}
+
+/// A sync committee contribution whose gossip rules and three signatures passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedContribution<P: Preset> {
+    pub(crate) contribution: Arc<keel_types::altair::SignedContributionAndProof<P>>,
+}
+
+impl<P: Preset> VerifiedContribution<P> {
+    pub fn contribution(&self) -> &Arc<keel_types::altair::SignedContributionAndProof<P>> {
+        &self.contribution
+    }
+}

@@ -12,6 +12,7 @@ pub mod fork;
 pub mod fork_choice;
 pub mod kzg;
 pub mod merkle_proof;
+pub mod networking;
 pub mod operations;
 pub mod rewards;
 pub mod sanity;
@@ -50,6 +51,7 @@ pub fn lookup(preset: &str, fork: &str, runner: &str, handler: &str) -> Lookup {
         "finality" | "random" if handler == runner => sanity_blocks::handler(preset, fork),
         "finality" | "random" => None,
         "transition" => transition::handler(preset, fork, handler),
+        "networking" => networking::handler(preset, fork, handler),
         _ => return Lookup::Unknown(format!("runner `{runner}` is not implemented")),
     };
     match found {

@@ -1,0 +1,467 @@
+//! `networking/gossip_*`: the gossip validation vectors, run through Keel's real verify stage
+//! ([`GossipValidator`]) rather than a second copy of the rules.
+//!
+//! Per case: the `state` is the anchor; every entry of `blocks` is imported on its parent's
+//! post-state (`state_transition`, signatures skipped: the vectors' stores take blocks as given)
+//! and becomes a fork-choice node of the [`Snapshot`] the rules read. How the format's store maps
+//! onto a snapshot:
+//! - `store.blocks` → `fork_choice.nodes`; `store.block_states` → `states`. A `failed` block is a
+//!   node without a held post-state (the spec's "in `store.blocks`, not in `store.block_states`").
+//! - `payload_status` → node validity: `VALID` → "valid", `INVALIDATED` → "invalid",
+//!   `NOT_VALIDATED` → "optimistic". Absent is `NOT_VALIDATED` (the spec's default).
+//! - `finalized_checkpoint` (the state's, or the case's override) → `finalized`; a zero root (a
+//!   genesis state) names the anchor block, as `get_forkchoice_store` does.
+//!
+//! Each message is validated at `genesis_time * 1000 + current_time_ms + offset_ms` by the
+//! topic's `validate_*` and then [`GossipValidator::finish`] (signatures, seen-marking), with one
+//! validator per case so that its seen-caches carry across the case's messages.
+//!
+//! Only Fulu runs: Keel's verify stage validates Fulu messages against Fulu states. Electra
+//! vectors are signed under the Electra fork version (and use Electra's blob limit), so
+//! upgrading their state with `upgrade_to_fulu` would change every signing domain the rules
+//! compute; they are listed in `skips.rs` instead. Topics without a Keel rule are skipped.
+
+use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome, parse_hex};
+use crate::runners::common::{config, read_ssz};
+use keel_config::ChainConfig;
+use keel_pipeline_api::{ForkChoiceNode, ForkChoiceView, Head, Snapshot, StateEntry};
+use keel_state_transition::Caches;
+use keel_state_transition::PostElectraFields;
+use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine, state_transition};
+use keel_state_transition::pubkey_cache::PubkeyCache;
+use keel_types::phase0::Checkpoint;
+use keel_types::tree_hash::TreeHash;
+use keel_types::{Hash256, Mainnet, Minimal, Preset, altair, electra, fulu};
+use keel_verify::{GossipContext, GossipError, GossipValidator, Pending};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
+    if fork != "fulu" || !handler.starts_with("gossip_") {
+        return None;
+    }
+    match preset {
+        "minimal" => Some(run::<Minimal>),
+        "mainnet" => Some(run::<Mainnet>),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    topic: String,
+    #[serde(default)]
+    blocks: Vec<BlockEntry>,
+    finalized_checkpoint: Option<FinalizedYaml>,
+    seen_partial_data_column_headers: Option<serde_yaml::Value>,
+    #[serde(default)]
+    current_time_ms: u64,
+    messages: Vec<Message>,
+    bls_setting: Option<u8>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockEntry {
+    block: String,
+    #[serde(default)]
+    failed: bool,
+    payload_status: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinalizedYaml {
+    epoch: u64,
+    root: Option<String>,
+    block: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Message {
+    #[serde(default)]
+    offset_ms: u64,
+    subnet_id: Option<u64>,
+    column_index: Option<u64>,
+    group_id: Option<String>,
+    message: String,
+    expected: String,
+    reason: Option<String>,
+}
+
+fn mismatch(msg: impl Into<String>) -> CaseError {
+    CaseError::Mismatch(msg.into())
+}
+
+/// The topics Keel has a rule for.
+const TOPICS: &[&str] = &[
+    "beacon_block",
+    "beacon_attestation",
+    "beacon_aggregate_and_proof",
+    "sync_committee",
+    "voluntary_exit",
+    "proposer_slashing",
+    "bls_to_execution_change",
+    "attester_slashing",
+    "sync_committee_contribution_and_proof",
+];
+
+fn run<P: Preset>(case: &Case) -> CaseResult {
+    let meta: Meta = case.read_yaml("meta.yaml")?;
+    if !TOPICS.contains(&meta.topic.as_str()) {
+        return Ok(Outcome::Skip(format!(
+            "Keel's verify stage has no rule for the `{}` topic yet",
+            meta.topic
+        )));
+    }
+    if meta.bls_setting == Some(2) {
+        // The verify stage always checks signatures.
+        return Ok(Outcome::Skip("vector requires BLS off".into()));
+    }
+    if meta.seen_partial_data_column_headers.is_some() {
+        return Err(mismatch("partial column headers on a non-column topic"));
+    }
+    let config = case_config::<P>(case)?;
+    let (snapshot, pubkeys) = build_snapshot::<P>(case, &meta, &config)?;
+    let validator = GossipValidator::<P>::new(Arc::new(config));
+    let mut rng = rand::rng();
+    for (i, message) in meta.messages.iter().enumerate() {
+        if message.column_index.is_some() || message.group_id.is_some() {
+            return Err(mismatch("column fields on a non-column topic"));
+        }
+        let now_ms = snapshot
+            .genesis_time
+            .saturating_mul(1000)
+            .saturating_add(meta.current_time_ms)
+            .saturating_add(message.offset_ms);
+        let ctx = GossipContext {
+            snapshot: &snapshot,
+            pubkeys: &pubkeys,
+            now_ms,
+        };
+        let outcome = validate::<P>(case, &validator, &ctx, &meta.topic, message, &mut rng)?;
+        let got = match &outcome {
+            Ok(()) => "valid",
+            Err(GossipError::Ignore(_)) => "ignore",
+            Err(GossipError::Reject(_)) => "reject",
+        };
+        if got != message.expected {
+            return Err(mismatch(format!(
+                "message {i} ({}): got {got} ({:?}), expected {} ({})",
+                message.message,
+                outcome.err(),
+                message.expected,
+                message.reason.as_deref().unwrap_or("-"),
+            )));
+        }
+        if std::env::var_os("KEEL_DEBUG_OPS").is_some()
+            && let Err(e) = outcome
+        {
+            eprintln!("{}: message {i}: {e}", case.display_path());
+        }
+    }
+    Ok(Outcome::Pass)
+}
+
+/// One message through `validate_*` and `finish`.
+fn validate<P: Preset>(
+    case: &Case,
+    validator: &GossipValidator<P>,
+    ctx: &GossipContext<'_, P>,
+    topic: &str,
+    message: &Message,
+    rng: &mut rand::rngs::ThreadRng,
+) -> Result<Result<(), GossipError>, CaseError> {
+    let stem = message.message.as_str();
+    let subnet = || {
+        message
+            .subnet_id
+            .ok_or_else(|| mismatch(format!("{topic} message without subnet_id")))
+    };
+    let received = Instant::now();
+    fn done<T, P: Preset>(
+        validator: &GossipValidator<P>,
+        pending: Result<Pending<T>, GossipError>,
+        rng: &mut rand::rngs::ThreadRng,
+    ) -> Result<(), GossipError> {
+        let pending = pending?;
+        validator
+            .finish(vec![pending], rng)
+            .pop()
+            .unwrap_or_else(|| Err(GossipError::Ignore("finish returned nothing".into())))
+            .map(|_| ())
+    }
+    Ok(match topic {
+        "beacon_block" => {
+            let block: fulu::SignedBeaconBlock<P> = read_ssz(case, stem)?;
+            let block = keel_types::SignedBeaconBlock::Fulu(block);
+            done(
+                validator,
+                validator.validate_block(ctx, &block, received),
+                rng,
+            )
+        }
+        "beacon_attestation" => {
+            let single: electra::SingleAttestation = read_ssz(case, stem)?;
+            let pending = validator.validate_single_attestation(ctx, subnet()?, &single, received);
+            done(validator, pending, rng)
+        }
+        "beacon_aggregate_and_proof" => {
+            let signed: electra::SignedAggregateAndProof<P> = read_ssz(case, stem)?;
+            done(
+                validator,
+                validator.validate_aggregate(ctx, &signed, received),
+                rng,
+            )
+        }
+        "sync_committee" => {
+            let sync: altair::SyncCommitteeMessage = read_ssz(case, stem)?;
+            let pending = validator.validate_sync_message(ctx, subnet()?, &sync, received);
+            done(validator, pending, rng)
+        }
+        "voluntary_exit" => {
+            let exit: electra::SignedVoluntaryExit = read_ssz(case, stem)?;
+            done(
+                validator,
+                validator.validate_voluntary_exit(ctx, &exit),
+                rng,
+            )
+        }
+        "proposer_slashing" => {
+            let slashing: electra::ProposerSlashing = read_ssz(case, stem)?;
+            done(
+                validator,
+                validator.validate_proposer_slashing(ctx, &slashing),
+                rng,
+            )
+        }
+        "bls_to_execution_change" => {
+            let change: electra::SignedBLSToExecutionChange = read_ssz(case, stem)?;
+            let pending = validator.validate_bls_to_execution_change(ctx, &change);
+            done(validator, pending, rng)
+        }
+        "attester_slashing" => {
+            let slashing: electra::AttesterSlashing<P> = read_ssz(case, stem)?;
+            let pending = validator.validate_attester_slashing(ctx, &slashing);
+            done(validator, pending, rng)
+        }
+        "sync_committee_contribution_and_proof" => {
+            let signed: electra::SignedContributionAndProof<P> = read_ssz(case, stem)?;
+            done(
+                validator,
+                validator.validate_contribution(ctx, &signed),
+                rng,
+            )
+        }
+        other => return Err(mismatch(format!("no rule for topic {other}"))),
+    })
+}
+
+/// The case's own `config.yaml` when it has one (some vectors override values such as
+/// `BLOB_SCHEDULE`), else the preset's.
+fn case_config<P: Preset>(case: &Case) -> Result<ChainConfig, CaseError> {
+    if !case.exists("config.yaml") {
+        return Ok(config::<P>().clone());
+    }
+    let text = std::fs::read_to_string(case.file("config.yaml")).map_err(|e| CaseError::Io {
+        file: case.file("config.yaml").display().to_string(),
+        reason: e.to_string(),
+    })?;
+    // The vectors' configs leave out the network name Keel's parser requires.
+    let text = if text.lines().any(|l| l.starts_with("CONFIG_NAME:")) {
+        text
+    } else {
+        format!("CONFIG_NAME: '{}'\n{text}", P::NAME)
+    };
+    ChainConfig::from_yaml_str(&text).map_err(|e| mismatch(format!("config.yaml: {e}")))
+}
+
+fn root(s: &str) -> Result<Hash256, CaseError> {
+    let bytes = parse_hex(s)?;
+    if bytes.len() != 32 {
+        return Err(mismatch(format!("not a 32-byte root: {s:?}")));
+    }
+    Ok(Hash256::from_slice(&bytes))
+}
+
+/// The case's store as the snapshot the core would publish for it.
+fn build_snapshot<P: Preset>(
+    case: &Case,
+    meta: &Meta,
+    config: &ChainConfig,
+) -> Result<(Snapshot<P>, PubkeyCache), CaseError> {
+    let mut anchor: fulu::BeaconState<P> = read_ssz(case, "state")?;
+    anchor
+        .apply_pending_updates()
+        .map_err(|e| mismatch(format!("anchor state: {e}")))?;
+    let anchor_state_root = anchor.tree_hash_root();
+    // The anchor block: the state's latest header with its state root filled in.
+    let mut header = anchor.latest_block_header;
+    if header.state_root == Hash256::ZERO {
+        header.state_root = anchor_state_root;
+    }
+    let mut anchor_root = header.tree_hash_root();
+    // The case's first block may be the anchor block itself (`get_forkchoice_store(state,
+    // block)`): the state's latest block, or a block at the state's slot committing to the
+    // state (the header's state root is still zero then). It names the anchor.
+    let blocks = meta
+        .blocks
+        .iter()
+        .map(|entry| {
+            Ok((
+                entry,
+                read_ssz::<fulu::SignedBeaconBlock<P>>(case, &entry.block)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, CaseError>>()?;
+    let mut anchor_block = None;
+    if let Some((entry, first)) = blocks.first()
+        && (first.message.tree_hash_root() == anchor_root
+            || (first.message.slot == anchor.slot && first.message.state_root == anchor_state_root))
+    {
+        anchor_root = first.message.tree_hash_root();
+        anchor_block = Some(entry.block.clone());
+    }
+    let mut pubkeys = PubkeyCache::from_state(&anchor);
+    let mut caches = Caches::new();
+
+    // The anchor block's slot (the state may have been advanced past it).
+    let anchor_slot = anchor.latest_block_header.slot;
+    let mut nodes = vec![ForkChoiceNode {
+        slot: anchor_slot,
+        block_root: anchor_root,
+        parent_root: None,
+        justified_epoch: anchor.current_justified_checkpoint.epoch,
+        finalized_epoch: anchor.finalized_checkpoint.epoch,
+        weight: 0,
+        validity: "valid",
+        execution_block_hash: anchor.latest_execution_payload_header.block_hash,
+    }];
+    let mut states: HashMap<Hash256, StateEntry<P>> = HashMap::new();
+    states.insert(
+        anchor_root,
+        StateEntry {
+            block_root: anchor_root,
+            state_root: anchor_state_root,
+            state: Arc::new(anchor.clone()),
+        },
+    );
+    let mut head = Head {
+        block_root: anchor_root,
+        slot: anchor_slot,
+        state_root: anchor_state_root,
+        optimistic: false,
+    };
+    let mut block_roots: HashMap<String, Hash256> = HashMap::new();
+
+    if let Some(name) = anchor_block {
+        block_roots.insert(name, anchor_root);
+    }
+    for (entry, signed) in blocks.iter().skip(usize::from(block_roots.len() == 1)) {
+        let block = &signed.message;
+        let block_root = block.tree_hash_root();
+        block_roots.insert(entry.block.clone(), block_root);
+        let validity = match entry.payload_status.as_deref() {
+            Some("VALID") => "valid",
+            Some("INVALIDATED") => "invalid",
+            Some("NOT_VALIDATED") | None => "optimistic",
+            Some(other) => return Err(mismatch(format!("unknown payload_status {other}"))),
+        };
+        nodes.push(ForkChoiceNode {
+            slot: block.slot,
+            block_root,
+            parent_root: Some(block.parent_root),
+            justified_epoch: 0,
+            finalized_epoch: 0,
+            weight: 0,
+            validity,
+            execution_block_hash: block.body.execution_payload.block_hash,
+        });
+        if entry.failed {
+            // Seen, but its consensus validation failed: no post-state.
+            continue;
+        }
+        let parent = states
+            .get(&block.parent_root)
+            .ok_or_else(|| mismatch(format!("{}: parent state unknown", entry.block)))?;
+        let mut state = (*parent.state).clone();
+        state_transition(
+            &mut state,
+            signed,
+            config,
+            &mut caches,
+            &mut pubkeys,
+            &StaticExecutionEngine(true),
+            SignatureStrategy::Skip,
+        )
+        .map_err(|e| mismatch(format!("importing {}: {e}", entry.block)))?;
+        state
+            .apply_pending_updates()
+            .map_err(|e| mismatch(format!("{}: {e}", entry.block)))?;
+        head = Head {
+            block_root,
+            slot: block.slot,
+            state_root: block.state_root,
+            optimistic: validity != "valid",
+        };
+        states.insert(
+            block_root,
+            StateEntry {
+                block_root,
+                state_root: block.state_root,
+                state: Arc::new(state),
+            },
+        );
+    }
+
+    let mut finalized = anchor.finalized_checkpoint;
+    if finalized.root == Hash256::ZERO {
+        finalized.root = anchor_root;
+    }
+    if let Some(f) = &meta.finalized_checkpoint {
+        let root = match (&f.root, &f.block) {
+            (Some(r), None) => root(r)?,
+            (None, Some(b)) => match block_roots.get(b) {
+                Some(r) => *r,
+                None => {
+                    let block: fulu::SignedBeaconBlock<P> = read_ssz(case, b)?;
+                    block.message.tree_hash_root()
+                }
+            },
+            _ => {
+                return Err(mismatch(
+                    "finalized_checkpoint needs exactly one of root, block",
+                ));
+            }
+        };
+        finalized = Checkpoint {
+            epoch: f.epoch,
+            root,
+        };
+    }
+    let justified = anchor.current_justified_checkpoint;
+    let snapshot = Snapshot {
+        sequence: 0,
+        genesis_time: anchor.genesis_time,
+        genesis_validators_root: anchor.genesis_validators_root,
+        genesis_block_root: anchor_root,
+        current_slot: anchor.slot,
+        head,
+        justified,
+        finalized,
+        states: Arc::new(states.into_values().collect()),
+        fork_choice: Arc::new(ForkChoiceView {
+            justified,
+            finalized,
+            unrealized_justified: justified,
+            unrealized_finalized: finalized,
+            nodes,
+        }),
+        el_online: true,
+    };
+    Ok((snapshot, pubkeys))
+}
