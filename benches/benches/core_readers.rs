@@ -41,9 +41,11 @@ fn genesis(config: &ChainConfig) -> fulu::BeaconState<P> {
 fn open(config: &Arc<ChainConfig>, dir: &std::path::Path) -> Chain<P> {
     let store = Arc::new(Store::<P>::open(dir, &StoreOptions::default()).expect("store"));
     let cfg = Arc::clone(config);
-    Chain::open(Arc::clone(config), store, move || -> Result<_, CoreError> {
-        Ok(ChainAnchor::genesis(genesis(&cfg)))
-    })
+    Chain::open(
+        Arc::clone(config),
+        store,
+        move || -> Result<_, CoreError> { Ok(ChainAnchor::genesis(genesis(&cfg))) },
+    )
     .expect("chain")
 }
 
