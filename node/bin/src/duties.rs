@@ -17,13 +17,15 @@ use keel_types::ssz::Encode;
 use keel_types::{ExecutionAddress, ForkName, Hash256, Preset, SignedBeaconBlock, Slot};
 use keel_validator::produce::{
     BlockContents, LocalValidators, aggregate_and_proof, attestation_data, attester_duties,
-    committees, payload_request, produce_block, proposer_index, single_attestation, slot_signature,
-    state_at_slot, sync_committee_messages,
+    committees, contribution_and_proof, payload_request, produce_block, proposer_index,
+    single_attestation, slot_signature, state_at_slot, sync_committee_messages,
+    sync_selection_proof, sync_subcommittee_members,
 };
 use keel_validator::{SlashingProtection, ValidatorError};
 use keel_verify::VerifyStage;
 use keel_verify::gossip::{
-    compute_subnet_for_attestation, is_aggregator, sync_committee_for_slot, sync_subcommittee_size,
+    compute_subnet_for_attestation, is_aggregator, is_sync_committee_aggregator,
+    sync_committee_for_slot, sync_subcommittee_size,
 };
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -242,6 +244,48 @@ impl<P: Preset> Duties<P> {
             }
         }
         Ok(messages.len())
+    }
+
+    /// In each sync subcommittee, the first local member selected as aggregator publishes the
+    /// pool's contribution over the head it signed.
+    pub fn sync_contributions(&self, slot: Slot) -> Result<usize, DutyError> {
+        let snapshot = self.snapshots.load();
+        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
+        let mut caches = Caches::new();
+        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        let Some(committee) = sync_committee_for_slot::<P>(&state, slot) else {
+            return Ok(0);
+        };
+        let size = sync_subcommittee_size::<P>();
+        let mut published = 0;
+        for subcommittee in 0..keel_config::constants::SYNC_COMMITTEE_SUBNET_COUNT {
+            let Some(contribution) =
+                self.op_pool
+                    .sync_contribution::<P>(slot, head.block_root, subcommittee)
+            else {
+                continue;
+            };
+            let members = sync_subcommittee_members(committee, subcommittee, size, &self.local);
+            let aggregator = members.into_iter().find_map(|validator| {
+                let (key, _) = self.local.get(validator)?;
+                let proof = sync_selection_proof(&state, slot, subcommittee, key);
+                is_sync_committee_aggregator::<P>(&proof).then_some((validator, key, proof))
+            });
+            let Some((validator, key, proof)) = aggregator else {
+                continue;
+            };
+            let signed = contribution_and_proof(&state, validator, contribution, proof, key);
+            self.publish(
+                self.topic(
+                    &snapshot,
+                    slot,
+                    GossipKind::SyncCommitteeContributionAndProof,
+                ),
+                &signed.as_ssz_bytes(),
+            )?;
+            published += 1;
+        }
+        Ok(published)
     }
 
     /// Each committee's first selected local aggregator publishes the pool's aggregate.

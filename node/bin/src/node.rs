@@ -479,7 +479,13 @@ async fn slot_loop<P: Preset>(
         tick(running);
         if slot > 0 {
             let aggregator = Arc::clone(duties);
-            match tokio::task::spawn_blocking(move || aggregator.aggregate(slot)).await {
+            match tokio::task::spawn_blocking(move || {
+                aggregator
+                    .aggregate(slot)
+                    .and_then(|_| aggregator.sync_contributions(slot))
+            })
+            .await
+            {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(slot, error = %e, "aggregating failed"),
                 Err(e) => tracing::warn!(slot, error = %e, "aggregation task failed"),

@@ -7,7 +7,9 @@ use keel_pipeline_api::{PayloadStatus, PeerTag, Verdict};
 use keel_queue::{Class, QueueSender};
 use keel_state_transition::block::execution_payload::kzg_commitment_to_versioned_hash;
 use keel_types::{ForkName, Preset};
-use keel_verify::{StageSink, VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+use keel_verify::{
+    StageSink, VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage,
+};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn unix_ms() -> u64 {
@@ -95,6 +97,16 @@ impl<P: Preset> StageSink<P> for NodeSink<P> {
             .is_err()
         {
             tracing::debug!("sync message not delivered: the core's queue refused it");
+        }
+    }
+
+    fn contribution(&self, contribution: VerifiedContribution<P>) {
+        if self
+            .core
+            .send(Class::Aggregate, CoreInput::Contribution(contribution))
+            .is_err()
+        {
+            tracing::debug!("contribution not delivered: the core's queue refused it");
         }
     }
 

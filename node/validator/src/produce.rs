@@ -398,6 +398,73 @@ pub fn sync_committee_messages<P: Preset>(
     messages
 }
 
+/// The selection proof of a sync committee member for `subcommittee` at `slot`
+/// (`get_sync_committee_selection_proof`).
+pub fn sync_selection_proof<P: Preset>(
+    state: &State<P>,
+    slot: Slot,
+    subcommittee: u64,
+    key: &SecretKey,
+) -> SignatureBytes {
+    let domain = get_domain(
+        state,
+        keel_config::constants::DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF,
+        Some(compute_epoch_at_slot::<P>(slot)),
+    );
+    let data = keel_types::altair::SyncAggregatorSelectionData {
+        slot,
+        subcommittee_index: subcommittee,
+    };
+    sign(key, compute_signing_root(&data, domain))
+}
+
+/// A signed contribution-and-proof around `contribution`.
+pub fn contribution_and_proof<P: Preset>(
+    state: &State<P>,
+    aggregator: ValidatorIndex,
+    contribution: keel_types::altair::SyncCommitteeContribution<P>,
+    selection_proof: SignatureBytes,
+    key: &SecretKey,
+) -> keel_types::altair::SignedContributionAndProof<P> {
+    let message = keel_types::altair::ContributionAndProof {
+        aggregator_index: aggregator,
+        contribution,
+        selection_proof,
+    };
+    let domain = get_domain(
+        state,
+        keel_config::constants::DOMAIN_CONTRIBUTION_AND_PROOF,
+        Some(compute_epoch_at_slot::<P>(message.contribution.slot)),
+    );
+    let signature = sign(key, compute_signing_root(&message, domain));
+    keel_types::altair::SignedContributionAndProof { message, signature }
+}
+
+/// Local validators holding a position in `subcommittee` of `committee`, ascending.
+pub fn sync_subcommittee_members<P: Preset>(
+    committee: &keel_types::altair::SyncCommittee<P>,
+    subcommittee: u64,
+    subcommittee_size: usize,
+    local: &LocalValidators,
+) -> Vec<ValidatorIndex> {
+    let start = subcommittee as usize * subcommittee_size;
+    let mut members: Vec<ValidatorIndex> = committee
+        .pubkeys
+        .iter()
+        .skip(start)
+        .take(subcommittee_size)
+        .filter_map(|pk| {
+            local
+                .keys
+                .iter()
+                .find_map(|(i, (_, mine))| (mine == pk).then_some(*i))
+        })
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    members
+}
+
 /// The committees of `epoch` from `state`.
 pub fn committees<P: Preset>(
     state: &State<P>,

@@ -574,6 +574,14 @@ impl<P: Preset> Chain<P> {
         );
     }
 
+    /// A verified sync committee contribution.
+    pub fn on_contribution(
+        &mut self,
+        contribution: &keel_types::altair::SyncCommitteeContribution<P>,
+    ) {
+        self.op_pool.insert_contribution(contribution);
+    }
+
     /// A later engine verdict on an optimistically imported block.
     pub fn on_payload_status(
         &mut self,

@@ -10,7 +10,7 @@ use keel_pipeline_api::{PayloadStatus, SnapshotCell};
 use keel_queue::{Class, QueueConfig, QueueReceiver, QueueSender, channel};
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_types::{Hash256, Preset};
-use keel_verify::{VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+use keel_verify::{VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -41,6 +41,7 @@ pub enum CoreInput<P: Preset> {
     },
     Attestation(VerifiedAttestation<P>),
     SyncMessage(VerifiedSyncMessage),
+    Contribution(VerifiedContribution<P>),
     /// A later verdict on an optimistically imported block.
     PayloadStatus {
         block_root: Hash256,
@@ -63,6 +64,7 @@ impl<P: Preset> CoreInput<P> {
             | CoreInput::Tick { .. }
             | CoreInput::ElOnline(_) => Class::Block,
             CoreInput::SyncMessage(_) => Class::SyncMessage,
+            CoreInput::Contribution(_) => Class::Aggregate,
             CoreInput::Attestation(a) => match a.origin() {
                 keel_verify::AttestationOrigin::Aggregate => Class::Aggregate,
                 keel_verify::AttestationOrigin::Single => Class::Attestation,
@@ -237,6 +239,9 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
         }
         CoreInput::SyncMessage(message) => {
             chain.on_sync_message(message.message(), message.positions());
+        }
+        CoreInput::Contribution(contribution) => {
+            chain.on_contribution(&contribution.contribution().message.contribution);
         }
         CoreInput::PayloadStatus { block_root, status } => {
             if let Err(e) = chain.on_payload_status(block_root, status) {

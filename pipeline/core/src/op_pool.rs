@@ -26,8 +26,9 @@ struct CommitteeAggregate {
 struct Pool {
     /// By `hash_tree_root(data)`, then committee index.
     by_data: HashMap<Hash256, (AttestationData, BTreeMap<u64, CommitteeAggregate>)>,
-    /// Sync committee signatures by `(slot, beacon_block_root)`: a bit per committee position.
-    sync: HashMap<(Slot, Hash256), CommitteeAggregate>,
+    /// Sync committee signatures by `(slot, beacon_block_root, subcommittee)`: a bit per
+    /// position of the subcommittee (what a contribution carries).
+    sync: HashMap<(Slot, Hash256, u64), CommitteeAggregate>,
 }
 
 /// Verified attestations waiting to be packed into a block.
@@ -183,17 +184,15 @@ impl OperationPool {
         let Ok(signature) = Signature::from_signature_bytes(signature) else {
             return;
         };
-        let size = P::sync_committee_size() as usize;
+        let size = sync_subcommittee_size::<P>();
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = pool
-            .sync
-            .entry((slot, beacon_block_root))
-            .or_insert_with(|| CommitteeAggregate {
+        for &position in positions {
+            let key = (slot, beacon_block_root, (position / size) as u64);
+            let entry = pool.sync.entry(key).or_insert_with(|| CommitteeAggregate {
                 bits: vec![false; size],
                 signature: AggregateSignature::infinity(),
             });
-        for &position in positions {
-            if let Some(bit) = entry.bits.get_mut(position)
+            if let Some(bit) = entry.bits.get_mut(position % size)
                 && !*bit
             {
                 *bit = true;
@@ -202,27 +201,106 @@ impl OperationPool {
         }
     }
 
-    /// The sync aggregate a block at `slot + 1` carries for the messages of `slot` over
-    /// `beacon_block_root`; empty (no bits, the point at infinity) without any.
+    /// Adds a verified contribution: merged if it shares no position with what the pool has
+    /// for its subcommittee, else kept instead only if it has more.
+    pub fn insert_contribution<P: Preset>(
+        &self,
+        contribution: &keel_types::altair::SyncCommitteeContribution<P>,
+    ) {
+        let Ok(signature) = Signature::from_signature_bytes(&contribution.signature) else {
+            return;
+        };
+        let bits: Vec<bool> = contribution.aggregation_bits.iter().collect();
+        let key = (
+            contribution.slot,
+            contribution.beacon_block_root,
+            contribution.subcommittee_index,
+        );
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        match pool.sync.get_mut(&key) {
+            None => {
+                pool.sync.insert(
+                    key,
+                    CommitteeAggregate {
+                        bits,
+                        signature: AggregateSignature::from_signature(&signature),
+                    },
+                );
+            }
+            Some(existing) if existing.bits.len() == bits.len() => {
+                let overlaps = existing.bits.iter().zip(&bits).any(|(a, b)| *a && *b);
+                if !overlaps {
+                    for (mine, theirs) in existing.bits.iter_mut().zip(&bits) {
+                        *mine |= *theirs;
+                    }
+                    existing.signature.add(&signature);
+                } else if count(&bits) > count(&existing.bits) {
+                    *existing = CommitteeAggregate {
+                        bits,
+                        signature: AggregateSignature::from_signature(&signature),
+                    };
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// What a sync aggregator of `subcommittee` publishes for `slot` over `beacon_block_root`.
+    pub fn sync_contribution<P: Preset>(
+        &self,
+        slot: Slot,
+        beacon_block_root: Hash256,
+        subcommittee: u64,
+    ) -> Option<keel_types::altair::SyncCommitteeContribution<P>> {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = pool.sync.get(&(slot, beacon_block_root, subcommittee))?;
+        let mut aggregation_bits = BitVector::new();
+        for (i, set) in entry.bits.iter().enumerate() {
+            if *set {
+                aggregation_bits.set(i, true).ok()?;
+            }
+        }
+        Some(keel_types::altair::SyncCommitteeContribution {
+            slot,
+            beacon_block_root,
+            subcommittee_index: subcommittee,
+            aggregation_bits,
+            signature: entry.signature.to_bytes(),
+        })
+    }
+
+    /// The sync aggregate a block at `slot + 1` carries for the signatures of `slot` over
+    /// `beacon_block_root`: every subcommittee's bits side by side and their signatures summed;
+    /// empty (no bits, the point at infinity) without any.
     pub fn sync_aggregate<P: Preset>(
         &self,
         slot: Slot,
         beacon_block_root: Hash256,
     ) -> keel_types::altair::SyncAggregate<P> {
         let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let size = sync_subcommittee_size::<P>();
         let mut bits = BitVector::new();
-        let mut signature = keel_types::SignatureBytes::infinity();
-        if let Some(entry) = pool.sync.get(&(slot, beacon_block_root)) {
+        let mut signature = AggregateSignature::infinity();
+        let mut any = false;
+        for subcommittee in 0..keel_config::constants::SYNC_COMMITTEE_SUBNET_COUNT {
+            let Some(entry) = pool.sync.get(&(slot, beacon_block_root, subcommittee)) else {
+                continue;
+            };
             for (i, set) in entry.bits.iter().enumerate() {
                 if *set {
-                    let _ = bits.set(i, true);
+                    let _ = bits.set(subcommittee as usize * size + i, true);
+                    any = true;
                 }
             }
-            signature = entry.signature.to_bytes();
+            signature.add_aggregate(&entry.signature);
         }
         keel_types::altair::SyncAggregate {
             sync_committee_bits: bits,
-            sync_committee_signature: signature,
+            sync_committee_signature: if any {
+                signature.to_bytes()
+            } else {
+                keel_types::SignatureBytes::infinity()
+            },
         }
     }
 
@@ -235,7 +313,7 @@ impl OperationPool {
         let oldest_slot = current_epoch
             .saturating_sub(1)
             .saturating_mul(P::slots_per_epoch());
-        pool.sync.retain(|(slot, _), _| *slot >= oldest_slot);
+        pool.sync.retain(|(slot, _, _), _| *slot >= oldest_slot);
     }
 
     pub fn len(&self) -> usize {
@@ -246,6 +324,11 @@ impl OperationPool {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT`.
+fn sync_subcommittee_size<P: Preset>() -> usize {
+    (P::sync_committee_size() / keel_config::constants::SYNC_COMMITTEE_SUBNET_COUNT).max(1) as usize
 }
 
 fn count(bits: &[bool]) -> usize {

@@ -12,7 +12,9 @@
 //! would leave nobody to run its chunks (a deadlock under overload).
 
 use crate::gossip::{GossipContext, GossipError, GossipValidator, Pending};
-use crate::verified::{VerifiedAttestation, VerifiedBlock, VerifiedSyncMessage};
+use crate::verified::{
+    VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage,
+};
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use keel_decode::GossipDecoder;
@@ -48,6 +50,7 @@ pub trait StageSink<P: Preset>: Send + Sync + 'static {
     fn block(&self, block: VerifiedBlock<P>);
     fn attestation(&self, attestation: VerifiedAttestation<P>);
     fn sync_message(&self, message: VerifiedSyncMessage);
+    fn contribution(&self, contribution: VerifiedContribution<P>);
     /// The verdict for gossipsub and the peer scorer.
     fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict);
 }
@@ -56,6 +59,7 @@ enum Item<P: Preset> {
     Block(VerifiedBlock<P>),
     Attestation(VerifiedAttestation<P>),
     Sync(VerifiedSyncMessage),
+    Contribution(VerifiedContribution<P>),
 }
 
 struct Waiting<P: Preset> {
@@ -234,6 +238,10 @@ fn validate<P: Preset>(shared: &Shared<P>, raw: &RawMessage) -> Option<Waiting<P
             .validator
             .validate_sync_message(&ctx, *subnet, message, received_at)
             .map(|p| p.map(Item::Sync)),
+        GossipMessage::SyncContribution(contribution) => shared
+            .validator
+            .validate_contribution(&ctx, contribution)
+            .map(|p| p.map(Item::Contribution)),
         other => Err(GossipError::Ignore(format!(
             "{} is not validated by this node yet",
             other.kind()
@@ -306,6 +314,7 @@ fn finish_chunk<P: Preset>(shared: &Shared<P>, chunk: Vec<Waiting<P>>) {
                     Item::Block(block) => shared.sink.block(block),
                     Item::Attestation(attestation) => shared.sink.attestation(attestation),
                     Item::Sync(message) => shared.sink.sync_message(message),
+                    Item::Contribution(contribution) => shared.sink.contribution(contribution),
                 }
             }
             Err(e) => report(shared, message_id, peer, received_at, e.verdict()),
