@@ -60,7 +60,24 @@ pub struct Duties<P: Preset> {
     pub fee_recipient: ExecutionAddress,
 }
 
+/// The latest snapshot, its head, and the head state advanced to a slot (with the caches
+/// that advancing filled).
+type AtSlot<P> = (
+    Arc<Snapshot<P>>,
+    keel_pipeline_api::StateEntry<P>,
+    keel_types::fulu::BeaconState<P>,
+    Caches,
+);
+
 impl<P: Preset> Duties<P> {
+    fn at_slot(&self, slot: Slot) -> Result<AtSlot<P>, DutyError> {
+        let snapshot = self.snapshots.load();
+        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
+        let mut caches = Caches::new();
+        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        Ok((snapshot, head, state, caches))
+    }
+
     fn topic(&self, snapshot: &Snapshot<P>, slot: Slot, kind: GossipKind) -> String {
         let epoch = compute_epoch_at_slot::<P>(slot);
         GossipTopic {
@@ -169,10 +186,7 @@ impl<P: Preset> Duties<P> {
 
     /// Every local validator in the committees of `slot` attests to the current head.
     pub fn attest(&self, slot: Slot) -> Result<usize, DutyError> {
-        let snapshot = self.snapshots.load();
-        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
-        let mut caches = Caches::new();
-        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        let (snapshot, head, state, mut caches) = self.at_slot(slot)?;
         let data = attestation_data(&state, head.block_root)?;
         let shuffling = committees(&state, compute_epoch_at_slot::<P>(slot), &mut caches)?;
         let duties = attester_duties(&shuffling, slot, &self.local)?;
@@ -221,10 +235,7 @@ impl<P: Preset> Duties<P> {
     /// Every local member of the sync committee signs the head block root, on each subnet
     /// where it holds a position.
     pub fn sync_committee(&self, slot: Slot) -> Result<usize, DutyError> {
-        let snapshot = self.snapshots.load();
-        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
-        let mut caches = Caches::new();
-        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        let (snapshot, head, state, _) = self.at_slot(slot)?;
         let Some(committee) = sync_committee_for_slot::<P>(&state, slot) else {
             return Ok(0);
         };
@@ -249,10 +260,7 @@ impl<P: Preset> Duties<P> {
     /// In each sync subcommittee, the first local member selected as aggregator publishes the
     /// pool's contribution over the head it signed.
     pub fn sync_contributions(&self, slot: Slot) -> Result<usize, DutyError> {
-        let snapshot = self.snapshots.load();
-        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
-        let mut caches = Caches::new();
-        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        let (snapshot, head, state, _) = self.at_slot(slot)?;
         let Some(committee) = sync_committee_for_slot::<P>(&state, slot) else {
             return Ok(0);
         };
@@ -290,10 +298,7 @@ impl<P: Preset> Duties<P> {
 
     /// Each committee's first selected local aggregator publishes the pool's aggregate.
     pub fn aggregate(&self, slot: Slot) -> Result<usize, DutyError> {
-        let snapshot = self.snapshots.load();
-        let head = snapshot.head_state().ok_or(DutyError::NoHeadState)?.clone();
-        let mut caches = Caches::new();
-        let state = state_at_slot(&head.state, slot, &self.config, &mut caches)?;
+        let (snapshot, head, state, mut caches) = self.at_slot(slot)?;
         let data = attestation_data(&state, head.block_root)?;
         let shuffling = committees(&state, compute_epoch_at_slot::<P>(slot), &mut caches)?;
         let duties = attester_duties(&shuffling, slot, &self.local)?;

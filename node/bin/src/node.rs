@@ -321,19 +321,10 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     let secret = JwtSecret::load_or_generate(&jwt_path)?;
     let store = open_store::<P>(&datadir)?;
     let fresh = store.read()?.meta(meta::FORK_CHOICE)?.is_none();
-    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
 
     let (mut chain, mock) = if fresh {
         let genesis_time = args.genesis_time.unwrap_or_else(|| unix_ms() / 1000 + 2);
-        let mock = MockEngine::start(
-            loopback,
-            secret.clone(),
-            MockConfig {
-                genesis_timestamp: genesis_time,
-                ..MockConfig::default()
-            },
-        )
-        .await?;
+        let mock = start_mock(&secret, genesis_time).await?;
         let header = mock
             .genesis_header::<P>()
             .map_err(|e| NodeError::Config(format!("mock genesis header: {e}")))?;
@@ -356,15 +347,7 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
         // finalized blocks as a real execution client would.
         let head = chain.head();
         let genesis_time = chain.genesis_time();
-        let mock = MockEngine::start(
-            loopback,
-            secret.clone(),
-            MockConfig {
-                genesis_timestamp: genesis_time,
-                ..MockConfig::default()
-            },
-        )
-        .await?;
+        let mock = start_mock(&secret, genesis_time).await?;
         let engine = EngineClient::new(&mock.url(), secret.clone())?;
         let replayed = replay_payloads(&engine, &store, head.block_root).await?;
         tracing::info!(head_slot = head.slot, head = %head.block_root, replayed, "resumed devnet");
@@ -500,6 +483,20 @@ fn tick<P: Preset>(running: &Running<P>) {
         .core
         .sender
         .send(Class::Block, CoreInput::Tick { unix_ms: unix_ms() });
+}
+
+/// The embedded mock execution engine on a free loopback port, its execution genesis at
+/// `genesis_time` (the same on every start, so that a restart can replay the chain into it).
+async fn start_mock(secret: &JwtSecret, genesis_time: u64) -> Result<MockEngine, NodeError> {
+    Ok(MockEngine::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        secret.clone(),
+        MockConfig {
+            genesis_timestamp: genesis_time,
+            ..MockConfig::default()
+        },
+    )
+    .await?)
 }
 
 /// Sends the payload of every block from genesis to `head` to the engine (`newPayload`), oldest

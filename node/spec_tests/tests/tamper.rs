@@ -82,6 +82,12 @@ const TRANSITION_RUNNERS: &[&str] = &[
 ];
 
 fn guards_the_result(case: &Case, file: &str) -> bool {
+    // Gossip verdicts are categorical (valid / ignore / reject): a byte of the anchor state or
+    // of a message that is ignored for its slot legitimately leaves the verdict as it was.
+    // Those cases are guarded by the runner comparing every message's verdict, not here.
+    if case.runner == "networking" {
+        return false;
+    }
     if !TRANSITION_RUNNERS.contains(&case.runner.as_str()) {
         return true;
     }

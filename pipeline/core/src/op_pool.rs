@@ -22,6 +22,39 @@ struct CommitteeAggregate {
     signature: AggregateSignature,
 }
 
+impl CommitteeAggregate {
+    /// Adds a verified aggregate of one committee: disjoint attesters are merged into what is
+    /// there; an overlapping one replaces it only if it has more (aggregates cannot be split).
+    /// One of another length is not from this shuffling and is dropped.
+    /// Returns the aggregate to insert where there was none.
+    fn merge(
+        existing: Option<&mut CommitteeAggregate>,
+        bits: Vec<bool>,
+        signature: &Signature,
+    ) -> Option<CommitteeAggregate> {
+        let fresh = |bits| CommitteeAggregate {
+            bits,
+            signature: AggregateSignature::from_signature(signature),
+        };
+        let Some(existing) = existing else {
+            return Some(fresh(bits));
+        };
+        if existing.bits.len() != bits.len() {
+            return None;
+        }
+        let overlaps = existing.bits.iter().zip(&bits).any(|(a, b)| *a && *b);
+        if !overlaps {
+            for (mine, theirs) in existing.bits.iter_mut().zip(&bits) {
+                *mine |= *theirs;
+            }
+            existing.signature.add(signature);
+        } else if count(&bits) > count(&existing.bits) {
+            *existing = fresh(bits);
+        }
+        None
+    }
+}
+
 #[derive(Default)]
 struct Pool {
     /// By `hash_tree_root(data)`, then committee index.
@@ -55,32 +88,10 @@ impl OperationPool {
             .by_data
             .entry(attestation.data.tree_hash_root())
             .or_insert_with(|| (attestation.data, BTreeMap::new()));
-        match committees.get_mut(&committee_index) {
-            None => {
-                committees.insert(
-                    committee_index,
-                    CommitteeAggregate {
-                        bits,
-                        signature: AggregateSignature::from_signature(&signature),
-                    },
-                );
-            }
-            Some(existing) if existing.bits.len() == bits.len() => {
-                let overlaps = existing.bits.iter().zip(&bits).any(|(a, b)| *a && *b);
-                if !overlaps {
-                    for (mine, theirs) in existing.bits.iter_mut().zip(&bits) {
-                        *mine |= *theirs;
-                    }
-                    existing.signature.add(&signature);
-                } else if count(&bits) > count(&existing.bits) {
-                    *existing = CommitteeAggregate {
-                        bits,
-                        signature: AggregateSignature::from_signature(&signature),
-                    };
-                }
-            }
-            // A committee of another size for the same data: not from our shuffling; ignore.
-            Some(_) => {}
+        if let Some(new) =
+            CommitteeAggregate::merge(committees.get_mut(&committee_index), bits, &signature)
+        {
+            committees.insert(committee_index, new);
         }
     }
 
@@ -217,31 +228,8 @@ impl OperationPool {
             contribution.subcommittee_index,
         );
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        match pool.sync.get_mut(&key) {
-            None => {
-                pool.sync.insert(
-                    key,
-                    CommitteeAggregate {
-                        bits,
-                        signature: AggregateSignature::from_signature(&signature),
-                    },
-                );
-            }
-            Some(existing) if existing.bits.len() == bits.len() => {
-                let overlaps = existing.bits.iter().zip(&bits).any(|(a, b)| *a && *b);
-                if !overlaps {
-                    for (mine, theirs) in existing.bits.iter_mut().zip(&bits) {
-                        *mine |= *theirs;
-                    }
-                    existing.signature.add(&signature);
-                } else if count(&bits) > count(&existing.bits) {
-                    *existing = CommitteeAggregate {
-                        bits,
-                        signature: AggregateSignature::from_signature(&signature),
-                    };
-                }
-            }
-            Some(_) => {}
+        if let Some(new) = CommitteeAggregate::merge(pool.sync.get_mut(&key), bits, &signature) {
+            pool.sync.insert(key, new);
         }
     }
 
