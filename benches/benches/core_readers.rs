@@ -104,8 +104,19 @@ fn blocks(config: &Arc<ChainConfig>) -> Vec<Arc<SignedBeaconBlock<P>>> {
     out
 }
 
+/// What runs beside the core.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Beside {
+    Nothing,
+    /// A thread loading snapshots and reading the head state in a tight loop.
+    SnapshotReader,
+    /// A thread spinning without touching the chain: the control for CPU contention alone.
+    BusyLoop,
+}
+
 /// Imports every block into a fresh chain: import, commit, publish, per block.
-fn import_all(config: &Arc<ChainConfig>, blocks: &[Arc<SignedBeaconBlock<P>>], readers: usize) {
+fn import_all(config: &Arc<ChainConfig>, blocks: &[Arc<SignedBeaconBlock<P>>], beside: Beside) {
+    let readers = usize::from(beside != Beside::Nothing);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut chain = open(config, dir.path());
     let cell = Arc::new(SnapshotCell::new(chain.snapshot()));
@@ -118,11 +129,13 @@ fn import_all(config: &Arc<ChainConfig>, blocks: &[Arc<SignedBeaconBlock<P>>], r
             std::thread::spawn(move || {
                 let mut reads = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let snapshot = cell.load();
-                    if let Some(head) = snapshot.head_state() {
-                        black_box(head.state.balances.get(0));
+                    if beside == Beside::SnapshotReader {
+                        let snapshot = cell.load();
+                        if let Some(head) = snapshot.head_state() {
+                            black_box(head.state.balances.get(0));
+                        }
                     }
-                    reads += 1;
+                    reads = black_box(reads + 1);
                 }
                 reads
             })
@@ -149,11 +162,15 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("core_readers");
     group.sample_size(10);
     group.bench_function("import+commit+publish 32 blocks, no readers", |b| {
-        b.iter(|| import_all(&config, &blocks, 0))
+        b.iter(|| import_all(&config, &blocks, Beside::Nothing))
     });
     group.bench_function("import+commit+publish 32 blocks, 1 reader spinning", |b| {
-        b.iter(|| import_all(&config, &blocks, 1))
+        b.iter(|| import_all(&config, &blocks, Beside::SnapshotReader))
     });
+    group.bench_function(
+        "import+commit+publish 32 blocks, 1 busy loop (control)",
+        |b| b.iter(|| import_all(&config, &blocks, Beside::BusyLoop)),
+    );
     group.finish();
 }
 
