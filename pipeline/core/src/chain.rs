@@ -537,6 +537,17 @@ impl<P: Preset> Chain<P> {
         attesting_indices: &[u64],
         committee_index: u64,
     ) -> Result<(), CoreError> {
+        self.on_attestation_decoded(attestation, attesting_indices, committee_index, None)
+    }
+
+    /// [`Chain::on_attestation`] with the signature the verify stage decoded, if at hand.
+    pub fn on_attestation_decoded(
+        &mut self,
+        attestation: &keel_types::electra::Attestation<P>,
+        attesting_indices: &[u64],
+        committee_index: u64,
+        signature: Option<&keel_crypto::bls::Signature>,
+    ) -> Result<(), CoreError> {
         self.fork_choice
             .validate_on_attestation(&attestation.data, false)
             .or_else(|e| match e.disposition() {
@@ -544,7 +555,12 @@ impl<P: Preset> Chain<P> {
                 Some(keel_fork_choice::Disposition::Delay) => Ok(()),
                 _ => Err(e),
             })?;
-        self.op_pool.insert(attestation, committee_index);
+        match signature {
+            Some(signature) => self
+                .op_pool
+                .insert_decoded(attestation, committee_index, signature),
+            None => self.op_pool.insert(attestation, committee_index),
+        }
         self.apply_vote(attestation.data, attesting_indices.to_vec());
         Ok(())
     }

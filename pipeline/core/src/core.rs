@@ -225,10 +225,11 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
             }
         }
         CoreInput::Attestation(attestation) => {
-            match chain.on_attestation(
+            match chain.on_attestation_decoded(
                 attestation.attestation(),
                 attestation.attesting_indices(),
                 attestation.committee_index(),
+                Some(attestation.signature()),
             ) {
                 Ok(()) => metrics::counter!(metric::ATTESTATIONS_APPLIED).increment(1),
                 Err(e) => {

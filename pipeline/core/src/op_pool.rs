@@ -82,6 +82,16 @@ impl OperationPool {
         let Ok(signature) = Signature::from_signature_bytes(&attestation.signature) else {
             return;
         };
+        self.insert_decoded(attestation, committee_index, &signature);
+    }
+
+    /// [`OperationPool::insert`] with the signature already decoded (the verify stage did).
+    pub fn insert_decoded<P: Preset>(
+        &self,
+        attestation: &Attestation<P>,
+        committee_index: u64,
+        signature: &Signature,
+    ) {
         let bits: Vec<bool> = attestation.aggregation_bits.iter().collect();
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         let (_, committees) = pool
@@ -89,7 +99,7 @@ impl OperationPool {
             .entry(attestation.data.tree_hash_root())
             .or_insert_with(|| (attestation.data, BTreeMap::new()));
         if let Some(new) =
-            CommitteeAggregate::merge(committees.get_mut(&committee_index), bits, &signature)
+            CommitteeAggregate::merge(committees.get_mut(&committee_index), bits, signature)
         {
             committees.insert(committee_index, new);
         }

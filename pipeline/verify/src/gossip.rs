@@ -492,7 +492,7 @@ impl<P: Preset> GossipValidator<P> {
             Some(data.target.epoch),
         );
         let set = SignatureSet::single_pubkey(
-            Cow::Owned(signature),
+            Cow::Owned(signature.clone()),
             Cow::Owned(key.into_owned()),
             compute_signing_root(data, domain),
         );
@@ -514,6 +514,7 @@ impl<P: Preset> GossipValidator<P> {
                 committee_index: single.committee_index,
                 origin: AttestationOrigin::Single,
                 received_at,
+                signature,
             },
             sets: vec![set],
             seen: vec![seen],
@@ -639,6 +640,8 @@ impl<P: Preset> GossipValidator<P> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| reject(format!("attester key: {e}")))?;
+        let aggregate_signature = decode_signature(&aggregate.signature)
+            .map_err(|e| reject(format!("aggregate signature: {e}")))?;
         let sets = vec![
             SignatureSet::single_pubkey(
                 Cow::Owned(selection_signature),
@@ -654,10 +657,7 @@ impl<P: Preset> GossipValidator<P> {
                 proof_root,
             ),
             SignatureSet::multiple_pubkeys(
-                Cow::Owned(
-                    decode_signature(&aggregate.signature)
-                        .map_err(|e| reject(format!("aggregate signature: {e}")))?,
-                ),
+                Cow::Owned(aggregate_signature.clone()),
                 attester_keys,
                 attestation_root,
             ),
@@ -669,6 +669,7 @@ impl<P: Preset> GossipValidator<P> {
                 committee_index,
                 origin: AttestationOrigin::Aggregate,
                 received_at,
+                signature: aggregate_signature,
             },
             sets,
             seen: vec![seen_aggregator],

@@ -48,9 +48,16 @@ pub struct VerifiedAttestation<P: Preset> {
     pub(crate) committee_index: u64,
     pub(crate) origin: AttestationOrigin,
     pub(crate) received_at: Instant,
+    /// The signature as decoded (and subgroup-checked) for verification, so that the core
+    /// does not decompress it a second time.
+    pub(crate) signature: keel_crypto::bls::Signature,
 }
 
 impl<P: Preset> VerifiedAttestation<P> {
+    pub fn signature(&self) -> &keel_crypto::bls::Signature {
+        &self.signature
+    }
+
     pub fn attestation(&self) -> &Arc<Attestation<P>> {
         &self.attestation
     }
