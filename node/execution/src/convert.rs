@@ -17,15 +17,14 @@ use keel_config::constants::{
     CONSOLIDATION_REQUEST_TYPE, DEPOSIT_REQUEST_TYPE, WITHDRAWAL_REQUEST_TYPE,
 };
 use keel_types::deneb::{
-    Blob, BlobKzgCommitments, ExecutionPayload, ExecutionPayloadHeader, ExtraData, LogsBloom,
-    Transaction, Transactions, Withdrawal, Withdrawals,
+    Blob, BlobKzgCommitments, ExecutionPayload, ExtraData, LogsBloom, Transaction, Transactions,
+    Withdrawal, Withdrawals,
 };
 use keel_types::electra::{
     ConsolidationRequests, DepositRequests, ExecutionRequests, WithdrawalRequests,
 };
 use keel_types::ssz::Decode;
 use keel_types::ssz_types::VariableList;
-use keel_types::tree_hash::TreeHash;
 use keel_types::typenum::Unsigned;
 use keel_types::{KzgCommitment, KzgProof, Preset};
 
@@ -274,29 +273,7 @@ pub fn execution_payload_from_v3<P: Preset>(
 }
 
 /// The header the beacon state keeps of a payload (as `process_execution_payload` builds it).
-pub fn execution_payload_header<P: Preset>(
-    payload: &ExecutionPayload<P>,
-) -> ExecutionPayloadHeader<P> {
-    ExecutionPayloadHeader {
-        parent_hash: payload.parent_hash,
-        fee_recipient: payload.fee_recipient,
-        state_root: payload.state_root,
-        receipts_root: payload.receipts_root,
-        logs_bloom: payload.logs_bloom.clone(),
-        prev_randao: payload.prev_randao,
-        block_number: payload.block_number,
-        gas_limit: payload.gas_limit,
-        gas_used: payload.gas_used,
-        timestamp: payload.timestamp,
-        extra_data: payload.extra_data.clone(),
-        base_fee_per_gas: payload.base_fee_per_gas,
-        block_hash: payload.block_hash,
-        transactions_root: payload.transactions.tree_hash_root(),
-        withdrawals_root: payload.withdrawals.tree_hash_root(),
-        blob_gas_used: payload.blob_gas_used,
-        excess_blob_gas: payload.excess_blob_gas,
-    }
-}
+pub use keel_state_transition::block::execution_payload::execution_payload_header;
 
 // ---- execution requests (EIP-7685) ----
 

@@ -182,7 +182,16 @@ pub fn process_execution_payload<P: Preset, S: BlockState<P>>(
     }
 
     // Cache execution payload header
-    *state.latest_execution_payload_header_mut() = ExecutionPayloadHeader {
+    *state.latest_execution_payload_header_mut() = execution_payload_header(payload);
+    Ok(())
+}
+
+/// The header the state keeps of a payload (`process_execution_payload`'s "cache execution
+/// payload header" step).
+pub fn execution_payload_header<P: Preset>(
+    payload: &ExecutionPayload<P>,
+) -> ExecutionPayloadHeader<P> {
+    ExecutionPayloadHeader {
         parent_hash: payload.parent_hash,
         fee_recipient: payload.fee_recipient,
         state_root: payload.state_root,
@@ -200,6 +209,5 @@ pub fn process_execution_payload<P: Preset, S: BlockState<P>>(
         withdrawals_root: payload.withdrawals.tree_hash_root(),
         blob_gas_used: payload.blob_gas_used,
         excess_blob_gas: payload.excess_blob_gas,
-    };
-    Ok(())
+    }
 }
