@@ -6,6 +6,17 @@
 //! key (for the reverse map and consistency checks) and its decompressed key, decompressed lazily
 //! on first use (so that building the cache for a million validators only copies bytes).
 //!
+//! # Sharing between clones
+//!
+//! Clones share their storage: entries live in `Arc`'d fixed-size chunks of write-once slots,
+//! so a key decompressed through one clone is decompressed for every clone (the verify stage and
+//! the core hold clones of one cache), and a clone costs one `Arc` per chunk. Appending fills the
+//! next free slots in place; a slot another clone already filled is reused if it holds the same
+//! key, else (that clone followed another branch) the partial chunk is copied first. The reverse
+//! map is a large shared base plus a small shared tail merged into the base once it grows, so
+//! appends copy at most the tail, and a merge (a copy of the base if shared) happens only after
+//! the tail grew by a fraction of the base.
+//!
 //! # Consistency with the state
 //!
 //! Validators are only ever appended and their pubkeys never change, so a cache built from any
@@ -31,10 +42,20 @@ use keel_crypto::{AggregatePublicKey, BlsError, PublicKey};
 use keel_types::{Preset, PublicKeyBytes, ValidatorIndex};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// From this many keys on, [`PubkeyCache::aggregate`] sums the two halves in parallel.
 const PARALLEL_SUM_MIN_KEYS: usize = 8192;
+
+/// Slots per chunk: a clone costs one `Arc` per chunk (245 at a million validators), and an
+/// append that finds its partial chunk taken by another branch copies at most this many entries.
+const CHUNK: usize = 4096;
+
+/// The reverse map's tail is merged into its base once it holds more than this many keys or a
+/// `1 / TAIL_BASE_FRACTION` share of the base, whichever is larger: a merge copies the base when
+/// it is shared, so it must stay rare relative to the appends that pay for it.
+const TAIL_MIN_KEYS: usize = 1024;
+const TAIL_BASE_FRACTION: usize = 16;
 
 /// One validator's key: the compressed bytes and, once needed, the decompressed key (or why it
 /// does not decompress).
@@ -73,12 +94,43 @@ impl Clone for Entry {
     }
 }
 
+/// `CHUNK` write-once slots. A slot is filled by the first clone that appends there; clones only
+/// read the slots below their own `len`, which never change once filled.
+#[derive(Debug)]
+struct Chunk {
+    slots: Box<[OnceLock<Entry>]>,
+}
+
+impl Chunk {
+    fn empty() -> Self {
+        Self {
+            slots: (0..CHUNK).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// A private chunk holding a copy of `self`'s first `len` entries (their decompressed keys
+    /// included), for a clone whose next slot another clone filled with a different key.
+    fn fork(&self, len: usize) -> Self {
+        let chunk = Self::empty();
+        for (from, to) in self.slots.iter().zip(chunk.slots.iter()).take(len) {
+            if let Some(entry) = from.get() {
+                let _ = to.set(entry.clone());
+            }
+        }
+        chunk
+    }
+}
+
 /// Validator index → decompressed public key (lazily), and pubkey → index. See the module docs.
+/// Clones share entries and decompressed keys.
 #[derive(Debug, Clone, Default)]
 pub struct PubkeyCache {
-    entries: Vec<Entry>,
-    /// The first index of each pubkey among `entries`.
-    indices: HashMap<PublicKeyBytes, ValidatorIndex>,
+    chunks: Vec<Arc<Chunk>>,
+    /// Number of validators covered: slots `0..len` across `chunks`.
+    len: usize,
+    /// The first index of each pubkey among the entries: keys in `base`, else in `tail`.
+    base: Arc<HashMap<PublicKeyBytes, ValidatorIndex>>,
+    tail: Arc<HashMap<PublicKeyBytes, ValidatorIndex>>,
 }
 
 impl PubkeyCache {
@@ -95,11 +147,98 @@ impl PubkeyCache {
 
     /// Number of validators covered (`0..len`).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    /// Whether `self` and `other` are clones covering the same entries (so a holder of one need
+    /// not replace it with the other). Cheap: one pointer comparison per chunk.
+    pub fn shares_entries_with(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.chunks.len() == other.chunks.len()
+            && self
+                .chunks
+                .iter()
+                .zip(&other.chunks)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+
+    /// Whether the key at `position` has been decompressed, by this cache or any clone.
+    #[cfg(test)]
+    fn is_decompressed(&self, position: usize) -> bool {
+        self.entry(position)
+            .is_some_and(|e| e.decompressed.get().is_some())
+    }
+
+    /// The entry at `position`, if covered.
+    fn entry(&self, position: usize) -> Option<&Entry> {
+        if position >= self.len {
+            return None;
+        }
+        self.chunks
+            .get(position / CHUNK)?
+            .slots
+            .get(position % CHUNK)?
+            .get()
+    }
+
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.len = 0;
+        self.base = Arc::default();
+        self.tail = Arc::default();
+    }
+
+    /// Appends `bytes` as entry `self.len`, sharing the slot when another clone already appended
+    /// the same key there.
+    fn push(&mut self, bytes: PublicKeyBytes) {
+        let (chunk_index, slot) = (self.len / CHUNK, self.len % CHUNK);
+        if chunk_index == self.chunks.len() {
+            self.chunks.push(Arc::new(Chunk::empty()));
+        }
+        let Some(chunk) = self.chunks.get_mut(chunk_index) else {
+            // `len` and `chunks` agree by construction; refuse rather than corrupt if not.
+            return;
+        };
+        let shared_ok = chunk
+            .slots
+            .get(slot)
+            .is_some_and(|s| s.get_or_init(|| Entry::new(bytes)).bytes == bytes);
+        if !shared_ok {
+            let forked = Chunk::fork(chunk, slot);
+            if let Some(s) = forked.slots.get(slot) {
+                let _ = s.set(Entry::new(bytes));
+            }
+            *chunk = Arc::new(forked);
+        }
+        let index = self.len as u64;
+        if !self.base.contains_key(&bytes) {
+            Arc::make_mut(&mut self.tail).entry(bytes).or_insert(index);
+        }
+        self.len = self.len.saturating_add(1);
+    }
+
+    /// Folds the reverse map's tail into its base once the tail is large enough that the copy a
+    /// shared base costs is amortized over many appends.
+    fn maybe_merge_tail(&mut self) {
+        let threshold = TAIL_MIN_KEYS.max(self.base.len() / TAIL_BASE_FRACTION);
+        if self.tail.len() <= threshold {
+            return;
+        }
+        let tail = std::mem::take(&mut self.tail);
+        if self.base.is_empty() {
+            // A cache built from scratch: the tail is the whole map, no need to rehash it.
+            self.base = tail;
+            return;
+        }
+        let base = Arc::make_mut(&mut self.base);
+        match Arc::try_unwrap(tail) {
+            Ok(tail) => base.extend(tail),
+            Err(tail) => base.extend(tail.iter().map(|(k, v)| (*k, *v))),
+        }
     }
 
     /// Brings the cache up to date with `state`'s registry: appends the validators it lacks
@@ -108,20 +247,19 @@ impl PubkeyCache {
     pub fn update<P: Preset, S: PostElectraState<P>>(&mut self, state: &S) {
         let validators = state.validators();
         if !self.is_consistent_with(validators) {
-            self.entries.clear();
-            self.indices.clear();
+            self.clear();
         }
-        let start = self.entries.len();
+        let start = self.len;
         if start >= validators.len() {
             return;
         }
-        self.entries.reserve(validators.len().saturating_sub(start));
+        Arc::make_mut(&mut self.tail).reserve(validators.len().saturating_sub(start));
         if let Ok(iter) = validators.iter_from(start) {
-            for (validator, index) in iter.zip(start as u64..) {
-                self.indices.entry(validator.pubkey).or_insert(index);
-                self.entries.push(Entry::new(validator.pubkey));
+            for validator in iter {
+                self.push(validator.pubkey);
             }
         }
+        self.maybe_merge_tail();
     }
 
     /// Whether every cached entry can belong to `validators`: not longer than the registry, and
@@ -130,11 +268,11 @@ impl PubkeyCache {
         &self,
         validators: &keel_types::milhouse::List<keel_types::electra::Validator, N>,
     ) -> bool {
-        match self.entries.len().checked_sub(1) {
+        match self.len.checked_sub(1) {
             None => true,
             Some(last) => validators
                 .get(last)
-                .zip(self.entries.last())
+                .zip(self.entry(last))
                 .is_some_and(|(v, e)| v.pubkey == e.bytes),
         }
     }
@@ -150,7 +288,7 @@ impl PubkeyCache {
     ) -> Result<Cow<'a, PublicKey>, PubkeyError> {
         let position = to_usize(index).map_err(|_| PubkeyError::UnknownValidator(index))?;
         let validators = state.validators();
-        if let Some(entry) = self.entries.get(position)
+        if let Some(entry) = self.entry(position)
             && self.is_consistent_with(validators)
         {
             return entry
@@ -175,16 +313,12 @@ impl PubkeyCache {
         indices: &[ValidatorIndex],
     ) -> Result<Vec<Cow<'a, PublicKey>>, PubkeyError> {
         let validators = state.validators();
-        let covered: &[Entry] = if self.is_consistent_with(validators) {
-            &self.entries
-        } else {
-            &[]
-        };
+        let consistent = self.is_consistent_with(validators);
         indices
             .iter()
             .map(|&index| {
                 let position = to_usize(index).map_err(|_| PubkeyError::UnknownValidator(index))?;
-                if let Some(entry) = covered.get(position) {
+                if let Some(entry) = self.entry(position).filter(|_| consistent) {
                     return entry
                         .key()
                         .map(Cow::Borrowed)
@@ -210,7 +344,7 @@ impl PubkeyCache {
     ) -> Result<AggregatePublicKey, PubkeyError> {
         let validators = state.validators();
         let covered = if self.is_consistent_with(validators) {
-            self.entries.len()
+            self.len
         } else {
             0
         };
@@ -258,7 +392,7 @@ impl PubkeyCache {
                 let entry = to_usize(index)
                     .ok()
                     .filter(|&p| p < covered)
-                    .and_then(|p| self.entries.get(p))?;
+                    .and_then(|p| self.entry(p))?;
                 Some((index, entry))
             })
             .map_while(|(index, entry)| match entry.key() {
@@ -293,7 +427,7 @@ impl PubkeyCache {
             // The cache does not describe this state: answer from the state alone.
             return scan_all();
         }
-        if let Some(&index) = self.indices.get(pubkey) {
+        if let Some(&index) = self.base.get(pubkey).or_else(|| self.tail.get(pubkey)) {
             let matches = to_usize(index)
                 .ok()
                 .and_then(|i| validators.get(i))
@@ -301,7 +435,7 @@ impl PubkeyCache {
             return if matches { Some(index) } else { scan_all() };
         }
         // Not among the cached prefix; look at the validators added since.
-        let start = self.entries.len().min(validators.len());
+        let start = self.len.min(validators.len());
         validators
             .iter_from(start)
             .ok()?
@@ -421,5 +555,105 @@ mod tests {
             cache.aggregate(&state, &[0]),
             Err(PubkeyError::Invalid(0, _))
         ));
+    }
+
+    /// A registry entry with distinct, not necessarily valid, key bytes: enough for the index
+    /// map and consistency checks, and much cheaper than deriving thousands of real keys.
+    fn fake(tag: u8, i: usize) -> PublicKeyBytes {
+        let mut bytes = [0u8; 48];
+        bytes[0] = tag;
+        bytes[1..9].copy_from_slice(&(i as u64).to_le_bytes());
+        PublicKeyBytes(bytes)
+    }
+
+    fn push_fake(state: &mut BeaconState<Minimal>, tag: u8, i: usize) {
+        let validator = Validator {
+            pubkey: fake(tag, i),
+            ..Validator::default()
+        };
+        state.validators.push(validator).unwrap();
+    }
+
+    #[test]
+    fn clones_share_decompressed_keys() {
+        let mut state = BeaconState::<Minimal>::default();
+        for i in 0..4 {
+            push(&mut state, i);
+        }
+        let core = PubkeyCache::from_state(&state);
+        let verify = core.clone();
+        assert!(!core.is_decompressed(1) && !verify.is_decompressed(1));
+        assert_eq!(*verify.get(&state, 1).unwrap(), key(1));
+        assert!(core.is_decompressed(1));
+        assert!(!core.is_decompressed(2));
+        core.aggregate(&state, &[2, 3]).unwrap();
+        assert!(verify.is_decompressed(2) && verify.is_decompressed(3));
+
+        // Appends after the clone land in the shared chunk, so a clone brought up to date the
+        // same way shares the new keys too.
+        let mut core = core;
+        let mut verify = verify;
+        push(&mut state, 4);
+        core.update(&state);
+        assert!(!verify.shares_entries_with(&core));
+        verify.update(&state);
+        assert!(verify.shares_entries_with(&core));
+        assert_eq!(*core.get(&state, 4).unwrap(), key(4));
+        assert!(verify.is_decompressed(4));
+    }
+
+    #[test]
+    fn updates_across_chunks_and_branches_stay_consistent() {
+        let mut state = BeaconState::<Minimal>::default();
+        let first = CHUNK - 3;
+        for i in 0..first {
+            push_fake(&mut state, 1, i);
+        }
+        let mut a = PubkeyCache::from_state(&state);
+        let mut b = a.clone();
+        // A duplicate pubkey: the reverse map keeps the first index.
+        push_fake(&mut state, 1, 7);
+        for i in first + 1..CHUNK + 2 * TAIL_MIN_KEYS {
+            push_fake(&mut state, 1, i);
+        }
+        a.update(&state);
+        assert_eq!(a.len(), state.validators.len());
+        assert_eq!(a.index_of(&state, &fake(1, 7)), Some(7));
+        for i in (0..a.len())
+            .step_by(97)
+            .chain([first - 1, CHUNK, a.len() - 1])
+        {
+            if i != first {
+                assert_eq!(a.index_of(&state, &fake(1, i)), Some(i as u64), "{i}");
+            }
+        }
+
+        // `b` took another branch from the same prefix: its partial chunk is forked, and
+        // neither clone sees the other's entries.
+        let mut other = BeaconState::<Minimal>::default();
+        for i in 0..first {
+            push_fake(&mut other, 1, i);
+        }
+        for i in first..CHUNK + 10 {
+            push_fake(&mut other, 2, i);
+        }
+        b.update(&other);
+        assert_eq!(b.len(), other.validators.len());
+        assert_eq!(b.index_of(&other, &fake(2, first)), Some(first as u64));
+        assert_eq!(b.index_of(&other, &fake(1, first + 1)), None);
+        assert_eq!(
+            a.index_of(&state, &fake(1, first + 1)),
+            Some(first as u64 + 1)
+        );
+        assert_eq!(a.index_of(&state, &fake(2, first)), None);
+        assert_eq!(a.entry(first).unwrap().bytes, fake(1, 7));
+        assert_eq!(b.entry(first).unwrap().bytes, fake(2, first));
+
+        // `a` handed the other branch is not trusted and is rebuilt to match it.
+        assert_eq!(a.index_of(&other, &fake(2, CHUNK)), Some(CHUNK as u64));
+        a.update(&other);
+        assert_eq!(a.len(), other.validators.len());
+        assert_eq!(a.index_of(&other, &fake(2, first)), Some(first as u64));
+        assert_eq!(a.index_of(&other, &fake(1, 3)), Some(3));
     }
 }
