@@ -45,7 +45,12 @@ pub mod meta {
     /// The anchor's block root and the root of the state it was given with (64 bytes); the
     /// state may be later than the block (a checkpoint state after empty slots).
     pub const ANCHOR: &str = "anchor";
+    /// The oldest block backfill has stored: slot, root and parent root (72 bytes).
+    pub const BACKFILL: &str = "backfill";
 }
+
+#[path = "backfill.rs"]
+pub mod backfill;
 
 /// A block change the next commit writes.
 enum Write<P: Preset> {
@@ -80,8 +85,9 @@ pub struct Chain<P: Preset> {
     /// `store.checkpoint_states`, for the justified balances.
     checkpoint_states: BTreeMap<(u64, Hash256), Arc<State<P>>>,
     caches: Caches,
-    /// The core's own validator keys; `shared_pubkeys` is the copy the verify stage reads,
-    /// refreshed when the validator set grew.
+    /// The core's validator keys. `shared_pubkeys` is a clone of it handed to the verify stage:
+    /// clones share storage, so keys the verify stage decompresses for gossip are already
+    /// decompressed when the core imports a block, and a refresh costs one `Arc` per chunk.
     pubkeys: PubkeyCache,
     shared_pubkeys: Arc<PubkeyCache>,
     op_pool: Arc<OperationPool>,
@@ -238,6 +244,7 @@ impl<P: Preset> Chain<P> {
         genesis_block_root: Hash256,
         state: &State<P>,
     ) -> Self {
+        let pubkeys = PubkeyCache::from_state(state);
         Chain {
             head: Head {
                 block_root: genesis_block_root,
@@ -251,8 +258,8 @@ impl<P: Preset> Chain<P> {
             hot: HashMap::new(),
             checkpoint_states: BTreeMap::new(),
             caches: Caches::new(),
-            pubkeys: PubkeyCache::from_state(state),
-            shared_pubkeys: Arc::new(PubkeyCache::from_state(state)),
+            pubkeys: pubkeys.clone(),
+            shared_pubkeys: Arc::new(pubkeys),
             op_pool: Arc::new(OperationPool::new()),
             genesis_time: state.genesis_time,
             genesis_validators_root: state.genesis_validators_root,
@@ -399,10 +406,12 @@ impl<P: Preset> Chain<P> {
         &self.op_pool
     }
 
-    /// The validator keys, shared with the verify stage (replaced, never mutated in place,
-    /// once shared).
+    /// The validator keys, shared with the verify stage. The same `Arc` is returned until the
+    /// core's cache changes (appended or rebuilt), so the verify stage's handle is swapped only
+    /// then; comparing with the core's cache rather than lengths also catches a rebuild for
+    /// another branch of the same length.
     pub fn pubkeys(&mut self) -> Arc<PubkeyCache> {
-        if self.shared_pubkeys.len() != self.pubkeys.len() {
+        if !self.shared_pubkeys.shares_entries_with(&self.pubkeys) {
             self.shared_pubkeys = Arc::new(self.pubkeys.clone());
         }
         Arc::clone(&self.shared_pubkeys)

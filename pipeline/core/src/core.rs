@@ -2,13 +2,16 @@
 //! [`Chain`] in arrival order (class priority first), commits each batch in one LMDB write
 //! transaction, then publishes a new snapshot. Nothing else writes.
 
+use crate::chain::backfill::Frontier;
 use crate::chain::{Chain, ImportOutcome};
 use crate::error::CoreError;
 use crate::op_pool::OperationPool;
 use arc_swap::ArcSwap;
+use crossbeam_channel::Sender;
 use keel_pipeline_api::{PayloadStatus, SnapshotCell};
 use keel_queue::{Class, QueueConfig, QueueReceiver, QueueSender, channel};
 use keel_state_transition::pubkey_cache::PubkeyCache;
+use keel_types::electra::SignedBeaconBlock;
 use keel_types::{Hash256, Preset};
 use keel_verify::{VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage};
 use std::sync::Arc;
@@ -54,6 +57,20 @@ pub enum CoreInput<P: Preset> {
     },
     /// Whether the execution engine answers.
     ElOnline(bool),
+    /// A block from range sync (req/resp, not gossip): no gossip rules apply, and the state
+    /// transition verifies every signature in it, the proposer's included. The outcome goes
+    /// back on `reply`.
+    SyncedBlock {
+        block: Arc<SignedBeaconBlock<P>>,
+        root: Hash256,
+        payload: PayloadStatus,
+        reply: Sender<Result<ImportOutcome, CoreError>>,
+    },
+    /// History below the checkpoint anchor, oldest first (see [`Chain::backfill`]).
+    Backfill {
+        blocks: Vec<Arc<keel_types::SignedBeaconBlock<P>>>,
+        reply: Sender<Result<Frontier, CoreError>>,
+    },
 }
 
 impl<P: Preset> CoreInput<P> {
@@ -62,7 +79,9 @@ impl<P: Preset> CoreInput<P> {
             CoreInput::Block { .. }
             | CoreInput::PayloadStatus { .. }
             | CoreInput::Tick { .. }
-            | CoreInput::ElOnline(_) => Class::Block,
+            | CoreInput::ElOnline(_)
+            | CoreInput::SyncedBlock { .. }
+            | CoreInput::Backfill { .. } => Class::Block,
             CoreInput::SyncMessage(_) => Class::SyncMessage,
             CoreInput::Contribution(_) => Class::Aggregate,
             CoreInput::Attestation(a) => match a.origin() {
@@ -255,5 +274,28 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
             }
         }
         CoreInput::ElOnline(online) => chain.set_el_online(online),
+        CoreInput::SyncedBlock {
+            block,
+            root,
+            payload,
+            reply,
+        } => {
+            let slot = block.message.slot;
+            let outcome = chain.import_block(block, root, payload, None);
+            match &outcome {
+                Ok(ImportOutcome::Imported { .. }) => {
+                    metrics::counter!(metric::BLOCKS_IMPORTED).increment(1)
+                }
+                Ok(ImportOutcome::AlreadyKnown) => {}
+                Err(e) => {
+                    metrics::counter!(metric::BLOCKS_REFUSED).increment(1);
+                    tracing::debug!(%root, slot, error = %e, "synced block refused");
+                }
+            }
+            let _ = reply.send(outcome);
+        }
+        CoreInput::Backfill { blocks, reply } => {
+            let _ = reply.send(chain.backfill(&blocks));
+        }
     }
 }

@@ -16,6 +16,7 @@ mod error;
 mod op_pool;
 
 pub use crate::core::{CoreHandle, CoreInput, apply, metric, publish, spawn};
+pub use chain::backfill::{Frontier, frontier as backfill_frontier};
 pub use chain::{Chain, ChainAnchor, ImportOutcome, genesis_block, meta};
 pub use error::CoreError;
 pub use op_pool::OperationPool;
