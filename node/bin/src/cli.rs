@@ -65,6 +65,19 @@ pub struct DevArgs {
     /// Delete the datadir's database first and start a new devnet.
     #[arg(long)]
     pub reset: bool,
+    /// Join other dev nodes over libp2p on loopback, listening on this TCP port (0: any).
+    /// Without it the devnet is a single node with no network.
+    #[arg(long)]
+    pub p2p_port: Option<u16>,
+    /// UDP port for discv5 discovery (with --p2p-port); none: no discovery.
+    #[arg(long)]
+    pub discovery_port: Option<u16>,
+    /// ENRs of nodes to discover peers through and dial (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub boot_nodes: Vec<keel_p2p::Enr>,
+    /// libp2p addresses to dial directly, e.g. /ip4/127.0.0.1/tcp/9000/p2p/<peer id>.
+    #[arg(long = "peer")]
+    pub peers: Vec<keel_p2p::Multiaddr>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,8 @@ pub struct Duties<P: Preset> {
     pub snapshots: Arc<SnapshotCell<P>>,
     pub op_pool: Arc<OperationPool>,
     pub stage: Arc<VerifyStage<P>>,
+    /// Where local messages are published to peers, once the network is up.
+    pub network: Arc<std::sync::OnceLock<keel_p2p::NetworkHandle>>,
     pub engine: EngineClient,
     pub fee_recipient: ExecutionAddress,
 }
@@ -93,6 +95,9 @@ impl<P: Preset> Duties<P> {
         let data = snap::raw::Encoder::new()
             .compress_vec(ssz)
             .map_err(|e| DutyError::Other(format!("snappy: {e}")))?;
+        if let Some(network) = self.network.get() {
+            network.publish(topic.clone(), data.clone());
+        }
         self.stage.submit(RawMessage {
             topic,
             data,

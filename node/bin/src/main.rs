@@ -4,6 +4,7 @@ mod bn;
 mod chain_metrics;
 mod cli;
 mod duties;
+mod network;
 mod node;
 mod progress;
 mod sink;

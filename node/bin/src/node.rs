@@ -21,7 +21,7 @@ use keel_validator::produce::{LocalValidators, interop_genesis_for};
 use keel_verify::{GossipValidator, VerifyStage};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -141,6 +141,9 @@ fn start_metrics(common: &CommonArgs) -> Result<(), NodeError> {
 /// Everything a running node holds.
 pub struct Running<P: Preset> {
     pub core: CoreHandle<P>,
+    pub store: Arc<Store<P>>,
+    /// Set once the network is up.
+    pub network: Arc<OnceLock<keel_p2p::NetworkHandle>>,
     pub stage: Arc<VerifyStage<P>>,
     pub shutdown: watch::Sender<bool>,
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -159,10 +162,12 @@ pub async fn start<P: Preset>(
     start_metrics(common)?;
     let core = keel_core::spawn(chain, &QueueConfig::default())?;
     let snapshot = core.snapshots.load();
+    let network = Arc::new(OnceLock::new());
     let sink = Arc::new(NodeSink {
         core: core.sender.clone(),
         engine: engine.clone(),
         runtime: tokio::runtime::Handle::current(),
+        network: Arc::clone(&network),
     });
     let stage = Arc::new(VerifyStage::start(
         GossipDecoder::new(&config, snapshot.genesis_validators_root),
@@ -176,11 +181,12 @@ pub async fn start<P: Preset>(
 
     let ctx = ApiContext::new(
         Arc::clone(&core.snapshots),
-        store,
+        Arc::clone(&store),
         Arc::clone(&config),
         NodeIdentity::placeholder(),
         Arc::new(NoNetwork),
     );
+
     let mut api_shutdown = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
         let stop = async move {
@@ -198,6 +204,8 @@ pub async fn start<P: Preset>(
     )));
     Ok(Running {
         core,
+        store,
+        network,
         stage,
         shutdown,
         tasks,
@@ -268,6 +276,9 @@ impl<P: Preset> Running<P> {
     /// Stops everything in order: no new inputs, the API, then the core after its last commit.
     pub async fn stop(self) -> Result<(), NodeError> {
         let _ = self.shutdown.send(true);
+        if let Some(network) = self.network.get() {
+            network.shutdown().await;
+        }
         for task in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
@@ -287,11 +298,12 @@ pub fn status_line<P: Preset>(running: &Running<P>, slot: u64) {
     let depths = running.core.sender.depths();
     let root = snapshot.head.block_root;
     tracing::info!(
-        "slot {slot} | head {} {}… | justified {} | finalized {} | peers 0 | queues {:?} | el {}",
+        "slot {slot} | head {} {}… | justified {} | finalized {} | peers {} | queues {:?} | el {}",
         snapshot.head.slot,
         &format!("{root}")[..10],
         snapshot.justified.epoch,
         snapshot.finalized.epoch,
+        running.network.get().map_or(0, |n| n.peer_count()),
         depths,
         if snapshot.el_online {
             "online"
@@ -370,6 +382,9 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
         &args.common,
     )
     .await?;
+    if let Some(port) = args.p2p_port {
+        start_network(&running, &config, &args, &datadir, port).await?;
+    }
     metrics::gauge!(chain_metrics::LOCAL_VALIDATORS).set(validator_count as f64);
     let duties = Arc::new(Duties {
         config: Arc::clone(&config),
@@ -380,6 +395,7 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
         snapshots: Arc::clone(&running.core.snapshots),
         op_pool: Arc::clone(&running.core.op_pool),
         stage: Arc::clone(&running.stage),
+        network: Arc::clone(&running.network),
         engine,
         fee_recipient: Default::default(),
     });
@@ -396,6 +412,46 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     mock.stop().await;
     tracing::info!("stopped; the database is consistent");
     result
+}
+
+/// Joins (or starts) a devnet over libp2p on loopback.
+async fn start_network<P: Preset>(
+    running: &Running<P>,
+    config: &Arc<ChainConfig>,
+    args: &DevArgs,
+    datadir: &Path,
+    port: u16,
+) -> Result<(), NodeError> {
+    let snapshot = running.core.snapshots.load();
+    let secret = keel_p2p::discovery::load_or_generate_key(&datadir.join("network").join("key"))
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    let epoch = keel_state_transition::accessors::compute_epoch_at_slot::<P>(snapshot.current_slot);
+    let mut network_config = crate::network::network_config(
+        config,
+        snapshot.genesis_validators_root,
+        epoch,
+        secret,
+        GossipDecoder::<P>::new(config, snapshot.genesis_validators_root),
+    );
+    network_config.tcp_port = port;
+    network_config.discovery_port = args.discovery_port;
+    network_config.boot_nodes = args.boot_nodes.clone();
+    network_config.static_peers = args.peers.clone();
+    let app = crate::network::NodeNetwork::new(
+        Arc::clone(config),
+        Arc::clone(&running.core.snapshots),
+        Arc::clone(&running.store),
+        Arc::clone(&running.stage),
+    )?;
+    let (handle, _events) = keel_p2p::start(network_config, Arc::new(app))
+        .await
+        .map_err(|e| NodeError::Config(format!("network: {e}")))?;
+    let enr_path = datadir.join("network").join("enr");
+    if let Err(e) = std::fs::write(&enr_path, handle.enr.to_base64()) {
+        tracing::warn!(path = %enr_path.display(), error = %e, "cannot write the ENR file");
+    }
+    let _ = running.network.set(handle);
+    Ok(())
 }
 
 /// The interop keys of validators `0..count`, with a progress display.

@@ -10,6 +10,7 @@ use keel_types::{ForkName, Preset};
 use keel_verify::{
     StageSink, VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage,
 };
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn unix_ms() -> u64 {
@@ -23,6 +24,8 @@ pub struct NodeSink<P: Preset> {
     pub core: QueueSender<CoreInput<P>>,
     pub engine: EngineClient,
     pub runtime: tokio::runtime::Handle,
+    /// Set once the network is up: verdicts on peers' messages go back to gossipsub.
+    pub network: Arc<OnceLock<keel_p2p::NetworkHandle>>,
 }
 
 /// The engine's verdict in the core's terms; an engine that does not answer makes the import
@@ -110,7 +113,12 @@ impl<P: Preset> StageSink<P> for NodeSink<P> {
         }
     }
 
-    fn verdict(&self, _message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
+    fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
+        if peer != crate::duties::LOCAL_PEER
+            && let Some(network) = self.network.get()
+        {
+            network.report(message_id, peer, verdict.clone());
+        }
         match verdict {
             Verdict::Accept => {}
             Verdict::Ignore(reason) => tracing::debug!(peer = peer.0, %reason, "gossip ignored"),
