@@ -65,6 +65,10 @@ pub struct DevArgs {
     /// Delete the datadir's database first and start a new devnet.
     #[arg(long)]
     pub reset: bool,
+    /// Run only these validators' duties, as `START..END` (default: all of them), so that
+    /// several dev nodes can share one devnet's validators.
+    #[arg(long, value_parser = parse_range)]
+    pub local_validators: Option<std::ops::Range<u64>>,
     /// Join other dev nodes over libp2p on loopback, listening on this TCP port (0: any).
     /// Without it the devnet is a single node with no network.
     #[arg(long)]
@@ -99,4 +103,16 @@ pub struct BnArgs {
     /// A Beacon API to fetch the finalized state and block from on first start.
     #[arg(long)]
     pub checkpoint_sync_url: Option<String>,
+}
+
+fn parse_range(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let (start, end) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not START..END"))?;
+    let start: u64 = start.parse().map_err(|e| format!("start {start:?}: {e}"))?;
+    let end: u64 = end.parse().map_err(|e| format!("end {end:?}: {e}"))?;
+    if start >= end {
+        return Err(format!("{text:?} is empty"));
+    }
+    Ok(start..end)
 }

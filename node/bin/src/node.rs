@@ -388,7 +388,13 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     metrics::gauge!(chain_metrics::LOCAL_VALIDATORS).set(validator_count as f64);
     let duties = Arc::new(Duties {
         config: Arc::clone(&config),
-        local: derive_keys(validator_count)?,
+        local: derive_keys_in(
+            args.local_validators
+                .clone()
+                .map_or(0..validator_count, |r| {
+                    r.start.min(validator_count)..r.end.min(validator_count)
+                }),
+        )?,
         protection: Mutex::new(SlashingProtection::open(
             datadir.join("slashing_protection.json"),
         )?),
@@ -456,8 +462,14 @@ async fn start_network<P: Preset>(
 
 /// The interop keys of validators `0..count`, with a progress display.
 fn derive_keys(count: u64) -> Result<LocalValidators, NodeError> {
+    derive_keys_in(0..count)
+}
+
+/// The interop keys of validators in `range`, with a progress display.
+fn derive_keys_in(range: std::ops::Range<u64>) -> Result<LocalValidators, NodeError> {
+    let count = range.end.saturating_sub(range.start);
     let progress = crate::progress::Progress::new("deriving interop keys", count, "keys");
-    let local = LocalValidators::interop_with_progress(0..count, &|done| progress.set(done))?;
+    let local = LocalValidators::interop_with_progress(range, &|done| progress.set(done))?;
     progress.finish();
     Ok(local)
 }
