@@ -200,7 +200,6 @@ pub fn network_config(
     decoder: GossipDecoder<impl Preset>,
 ) -> NetworkConfig {
     let digest = config.compute_fork_digest(genesis_validators_root, epoch);
-    let fork = config.fork_at_epoch(epoch);
     let enr_fork_id = ENRForkID {
         fork_digest: digest,
         next_fork_version: config.next_fork_version(epoch),
@@ -216,7 +215,6 @@ pub fn network_config(
     for subnet in 0..config.attestation_subnet_count as usize {
         let _ = metadata.attnets.set(subnet, true);
     }
-    tracing::debug!(?fork, "network fork");
     NetworkConfig {
         listen_address: std::net::IpAddr::from([127, 0, 0, 1]),
         tcp_port: 0,

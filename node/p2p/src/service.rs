@@ -356,28 +356,26 @@ pub async fn start(
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
         .build();
 
-    let tcp_addr = Multiaddr::empty()
-        .with(ip_protocol(ip))
-        .with(Protocol::Tcp(config.tcp_port));
-    let mut listen_addresses = vec![tcp_addr.clone()];
-    swarm
-        .listen_on(tcp_addr.clone())
-        .map_err(|e| NetworkError::Listen {
-            addr: tcp_addr.to_string(),
-            reason: e.to_string(),
-        })?;
-    if let Some(port) = config.quic_port {
-        let quic_addr = Multiaddr::empty()
+    let mut listen_addresses = vec![
+        Multiaddr::empty()
             .with(ip_protocol(ip))
-            .with(Protocol::Udp(port))
-            .with(Protocol::QuicV1);
+            .with(Protocol::Tcp(config.tcp_port)),
+    ];
+    if let Some(port) = config.quic_port {
+        listen_addresses.push(
+            Multiaddr::empty()
+                .with(ip_protocol(ip))
+                .with(Protocol::Udp(port))
+                .with(Protocol::QuicV1),
+        );
+    }
+    for address in &listen_addresses {
         swarm
-            .listen_on(quic_addr.clone())
+            .listen_on(address.clone())
             .map_err(|e| NetworkError::Listen {
-                addr: quic_addr.to_string(),
+                addr: address.to_string(),
                 reason: e.to_string(),
             })?;
-        listen_addresses.push(quic_addr);
     }
     for topic in &config.topics {
         let _ = swarm
@@ -709,7 +707,12 @@ impl Service {
                     Ok(status) => self.on_status(peer, status),
                     Err(_) => {
                         self.penalise(peer, Offence::Malformed);
-                        return self.invalid_request(family, channel, "malformed Status");
+                        return self.respond_error(
+                            family,
+                            channel,
+                            ResponseCode::InvalidRequest,
+                            "malformed Status",
+                        );
                     }
                 }
                 success(self.app.status().as_ssz_bytes())
@@ -743,14 +746,15 @@ impl Service {
             .send_response(channel, chunks);
     }
 
-    fn invalid_request(
+    fn respond_error(
         &mut self,
         family: Family,
         channel: request_response::ResponseChannel<Vec<Chunk>>,
+        code: ResponseCode,
         message: &str,
     ) {
         let chunks = vec![Chunk::Error {
-            code: ResponseCode::InvalidRequest,
+            code,
             message: message.into(),
         }];
         let _ = self
