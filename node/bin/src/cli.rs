@@ -66,7 +66,7 @@ pub struct DevArgs {
     #[arg(long)]
     pub reset: bool,
     /// Run only these validators' duties, as `START..END` (default: all of them), so that
-    /// several dev nodes can share one devnet's validators.
+    /// several dev nodes can share one devnet's validators; an empty range (`0..0`) runs none.
     #[arg(long, value_parser = parse_range)]
     pub local_validators: Option<std::ops::Range<u64>>,
     /// Join other dev nodes over libp2p on loopback, listening on this TCP port (0: any).
@@ -82,6 +82,11 @@ pub struct DevArgs {
     /// libp2p addresses to dial directly, e.g. /ip4/127.0.0.1/tcp/9000/p2p/<peer id>.
     #[arg(long = "peer")]
     pub peers: Vec<keel_p2p::Multiaddr>,
+    /// Join an existing devnet from another node's Beacon API instead of creating one: its
+    /// finalized state and block anchor the new database, then range sync (needs --p2p-port)
+    /// brings it to the head and backfill fetches the history below.
+    #[arg(long)]
+    pub checkpoint_sync_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -111,8 +116,8 @@ fn parse_range(text: &str) -> Result<std::ops::Range<u64>, String> {
         .ok_or_else(|| format!("{text:?} is not START..END"))?;
     let start: u64 = start.parse().map_err(|e| format!("start {start:?}: {e}"))?;
     let end: u64 = end.parse().map_err(|e| format!("end {end:?}: {e}"))?;
-    if start >= end {
-        return Err(format!("{text:?} is empty"));
+    if start > end {
+        return Err(format!("{text:?} ends before it starts"));
     }
     Ok(start..end)
 }

@@ -2,12 +2,14 @@
 
 mod bn;
 mod chain_metrics;
+mod checkpoint;
 mod cli;
 mod duties;
 mod network;
 mod node;
 mod progress;
 mod sink;
+mod sync;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -141,6 +141,7 @@ fn start_metrics(common: &CommonArgs) -> Result<(), NodeError> {
 /// Everything a running node holds.
 pub struct Running<P: Preset> {
     pub core: CoreHandle<P>,
+    pub engine: EngineClient,
     pub store: Arc<Store<P>>,
     /// Set once the network is up.
     pub network: Arc<OnceLock<keel_p2p::NetworkHandle>>,
@@ -204,6 +205,7 @@ pub async fn start<P: Preset>(
     )));
     Ok(Running {
         core,
+        engine,
         store,
         network,
         stage,
@@ -334,7 +336,21 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     let store = open_store::<P>(&datadir)?;
     let fresh = store.read()?.meta(meta::FORK_CHOICE)?.is_none();
 
-    let (mut chain, mock) = if fresh {
+    let (mut chain, mock) = if fresh && let Some(url) = &args.checkpoint_sync_url {
+        let anchor = crate::checkpoint::checkpoint_sync::<P>(url).await?;
+        let genesis_time = anchor.state.genesis_time;
+        tracing::info!(
+            slot = anchor.state.slot,
+            genesis_time,
+            "joining a devnet from its checkpoint"
+        );
+        // The embedded engine knows only the execution genesis: the checkpoint's payloads are
+        // new to it, so it answers SYNCING and imports stay optimistic, as with a real
+        // execution client that is still syncing.
+        let mock = start_mock(&secret, genesis_time).await?;
+        let chain = Chain::open(Arc::clone(&config), Arc::clone(&store), move || Ok(anchor))?;
+        (chain, mock)
+    } else if fresh {
         let genesis_time = args.genesis_time.unwrap_or_else(|| unix_ms() / 1000 + 2);
         let mock = start_mock(&secret, genesis_time).await?;
         let header = mock
@@ -382,8 +398,13 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
         &args.common,
     )
     .await?;
+    let mut running = running;
     if let Some(port) = args.p2p_port {
-        start_network(&running, &config, &args, &datadir, port).await?;
+        start_network(&mut running, &config, &args, &datadir, port).await?;
+    } else if args.checkpoint_sync_url.is_some() {
+        tracing::warn!(
+            "--checkpoint-sync-url without --p2p-port: the node cannot sync past its checkpoint"
+        );
     }
     metrics::gauge!(chain_metrics::LOCAL_VALIDATORS).set(validator_count as f64);
     let duties = Arc::new(Duties {
@@ -422,7 +443,7 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
 
 /// Joins (or starts) a devnet over libp2p on loopback.
 async fn start_network<P: Preset>(
-    running: &Running<P>,
+    running: &mut Running<P>,
     config: &Arc<ChainConfig>,
     args: &DevArgs,
     datadir: &Path,
@@ -443,15 +464,30 @@ async fn start_network<P: Preset>(
     network_config.discovery_port = args.discovery_port;
     network_config.boot_nodes = args.boot_nodes.clone();
     network_config.static_peers = args.peers.clone();
-    let app = crate::network::NodeNetwork::new(
+    let app = Arc::new(crate::network::NodeNetwork::new(
         Arc::clone(config),
         Arc::clone(&running.core.snapshots),
         Arc::clone(&running.store),
         Arc::clone(&running.stage),
-    )?;
-    let (handle, _events) = keel_p2p::start(network_config, Arc::new(app))
+    )?);
+    let (handle, events) = keel_p2p::start(network_config, Arc::clone(&app) as _)
         .await
         .map_err(|e| NodeError::Config(format!("network: {e}")))?;
+    let sync = keel_sync::SyncService::<P, _, _>::new(
+        Arc::new(crate::sync::NodeSyncChain {
+            snapshots: Arc::clone(&running.core.snapshots),
+            store: Arc::clone(&running.store),
+            core: running.core.sender.clone(),
+            engine: running.engine.clone(),
+            network: app,
+        }),
+        handle.clone(),
+        Arc::clone(config),
+        keel_sync::SyncConfig::new::<P>(config),
+    );
+    running
+        .tasks
+        .push(tokio::spawn(sync.run(events, running.shutdown.subscribe())));
     let enr_path = datadir.join("network").join("enr");
     if let Err(e) = std::fs::write(&enr_path, handle.enr.to_base64()) {
         tracing::warn!(path = %enr_path.display(), error = %e, "cannot write the ENR file");

@@ -6,6 +6,7 @@ use keel_execution::{EngineClient, PayloadVerdict};
 use keel_pipeline_api::{PayloadStatus, PeerTag, Verdict};
 use keel_queue::{Class, QueueSender};
 use keel_state_transition::block::execution_payload::kzg_commitment_to_versioned_hash;
+use keel_types::electra::SignedBeaconBlock;
 use keel_types::{ForkName, Preset};
 use keel_verify::{
     StageSink, VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage,
@@ -42,29 +43,38 @@ pub fn payload_status(
     }
 }
 
+/// Hands a block's payload to the engine (`newPayload`); the verdict in the core's terms and
+/// whether the engine answered.
+pub async fn judge_payload<P: Preset>(
+    engine: &EngineClient,
+    block: &SignedBeaconBlock<P>,
+) -> (PayloadStatus, bool) {
+    let message = &block.message;
+    let hashes: Vec<_> = message
+        .body
+        .blob_kzg_commitments
+        .iter()
+        .map(kzg_commitment_to_versioned_hash)
+        .collect();
+    let verdict = engine
+        .new_payload(
+            ForkName::Fulu,
+            &message.body.execution_payload,
+            &hashes,
+            message.parent_root,
+            &message.body.execution_requests,
+        )
+        .await;
+    payload_status(verdict)
+}
+
 impl<P: Preset> StageSink<P> for NodeSink<P> {
     fn block(&self, block: VerifiedBlock<P>) {
         let core = self.core.clone();
         let engine = self.engine.clone();
         let seen_at_ms = unix_ms();
         self.runtime.spawn(async move {
-            let message = &block.block().message;
-            let hashes: Vec<_> = message
-                .body
-                .blob_kzg_commitments
-                .iter()
-                .map(kzg_commitment_to_versioned_hash)
-                .collect();
-            let verdict = engine
-                .new_payload(
-                    ForkName::Fulu,
-                    &message.body.execution_payload,
-                    &hashes,
-                    message.parent_root,
-                    &message.body.execution_requests,
-                )
-                .await;
-            let (payload, online) = payload_status(verdict);
+            let (payload, online) = judge_payload(&engine, block.block()).await;
             let inputs = [
                 CoreInput::ElOnline(online),
                 CoreInput::Block {

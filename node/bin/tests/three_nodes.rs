@@ -1,6 +1,8 @@
 //! Three `keel dev` processes on loopback, the devnet's 48 validators split among them: the
 //! second and third find the first through discv5 (its ENR as their boot node), every node
-//! imports the others' blocks from gossip, and all three finalize the same chain.
+//! imports the others' blocks from gossip, and all three finalize the same chain. A fourth node,
+//! started once they have finalized, checkpoint-syncs from the first one's Beacon API,
+//! range-syncs to the head, backfills to genesis and then follows the chain over gossip.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -29,7 +31,13 @@ impl Drop for Node {
     }
 }
 
-fn start(datadir: &Path, genesis_time: u64, range: &str, boot: Option<&str>) -> Node {
+fn start(
+    datadir: &Path,
+    genesis_time: u64,
+    range: &str,
+    boot: Option<&str>,
+    extra: &[String],
+) -> Node {
     let (http, metrics, p2p) = (free_port(), free_port(), free_port());
     let log = std::fs::File::create(datadir.with_extension("log")).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_keel"));
@@ -52,6 +60,7 @@ fn start(datadir: &Path, genesis_time: u64, range: &str, boot: Option<&str>) -> 
     if let Some(enr) = boot {
         command.args(["--boot-nodes", enr]);
     }
+    command.args(extra);
     let child = command
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
@@ -94,7 +103,7 @@ async fn three_dev_nodes_form_one_chain() {
         .unwrap()
         .as_secs()
         + 8;
-    let a = start(&dir.path().join("a"), genesis_time, "0..16", None);
+    let a = start(&dir.path().join("a"), genesis_time, "0..16", None, &[]);
     let enr_file = dir.path().join("a").join("network").join("enr");
     let deadline = Instant::now() + Duration::from_secs(30);
     let enr = loop {
@@ -104,8 +113,20 @@ async fn three_dev_nodes_form_one_chain() {
         assert!(Instant::now() < deadline, "node a wrote no ENR");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let b = start(&dir.path().join("b"), genesis_time, "16..32", Some(&enr));
-    let c = start(&dir.path().join("c"), genesis_time, "32..48", Some(&enr));
+    let b = start(
+        &dir.path().join("b"),
+        genesis_time,
+        "16..32",
+        Some(&enr),
+        &[],
+    );
+    let c = start(
+        &dir.path().join("c"),
+        genesis_time,
+        "32..48",
+        Some(&enr),
+        &[],
+    );
     let nodes = [a, b, c];
 
     // All three finalize epoch 2 or later on the same checkpoint.
@@ -152,6 +173,89 @@ async fn three_dev_nodes_form_one_chain() {
             "no block by validators {range:?} in {proposers:?}"
         );
     }
+
+    // A fourth node, with no validators, joins from a's finalized checkpoint.
+    let url = format!("http://127.0.0.1:{}", nodes[0].http);
+    let d = start(
+        &dir.path().join("d"),
+        genesis_time,
+        "0..0",
+        Some(&enr),
+        &["--checkpoint-sync-url".into(), url],
+    );
+    let synced_to = head_slot(&nodes[0]).await.unwrap();
+    // Range sync: d holds a's block at the slot a was at when d started (or the same empty
+    // slot), and its head keeps up with a's afterwards (gossip).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let d_head = head_slot(&d).await.unwrap_or(0);
+        if d_head >= synced_to + 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "d did not sync: head {d_head}, target {synced_to} (logs in {})",
+            dir.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for slot in synced_to.saturating_sub(2)..=synced_to + 2 {
+        let ours = proposer_at(&nodes[0], slot).await.map(|(root, _)| root);
+        let theirs = proposer_at(&d, slot).await.map(|(root, _)| root);
+        assert_eq!(ours, theirs, "slot {slot}: a and d disagree");
+    }
+    // Backfill: the history below d's checkpoint, down to genesis, is a's.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut all = true;
+        for slot in 0..=4 {
+            let ours = proposer_at(&nodes[0], slot).await.map(|(root, _)| root);
+            let theirs = proposer_at(&d, slot).await.map(|(root, _)| root);
+            if ours.is_none() || ours != theirs {
+                all = false;
+            }
+        }
+        if all {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "d did not backfill to genesis (logs in {})",
+            dir.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Following gossip: d's head stays with a's while the chain goes on, and both agree on
+    // finality.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (a_head, d_head) = (head(&nodes[0]).await, head(&d).await);
+        let (a_final, d_final) = (finalized(&nodes[0]).await, finalized(&d).await);
+        if a_head.is_some() && a_head == d_head && a_final.is_some() && a_final == d_final {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "d does not follow a: heads {a_head:?} / {d_head:?}, finalized {a_final:?} / {d_final:?} (logs in {})",
+            dir.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn head(node: &Node) -> Option<(u64, String)> {
+    let v = get(node, "/eth/v1/beacon/headers/head").await?;
+    let root = v.pointer("/data/root")?.as_str()?.to_string();
+    let slot = v
+        .pointer("/data/header/message/slot")?
+        .as_str()?
+        .parse()
+        .ok()?;
+    Some((slot, root))
+}
+
+async fn head_slot(node: &Node) -> Option<u64> {
+    head(node).await.map(|(slot, _)| slot)
 }
 
 async fn futures_join(nodes: &[Node], slot: u64) -> Vec<Option<(String, u64)>> {
