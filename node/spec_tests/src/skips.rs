@@ -21,23 +21,6 @@ pub const KNOWN_SKIPS: &[(&str, &str)] = &[
         "*/electra/networking",
         "Keel's gossip rules are Fulu-only (an upgraded state would change signing domains)",
     ),
-    // Column topics and custody helpers: the verify stage has no data-column rules yet.
-    (
-        "*/fulu/networking/gossip_data_column_sidecar",
-        "Keel's verify stage does not validate data column sidecars yet",
-    ),
-    (
-        "*/fulu/networking/gossip_partial_data_column_sidecar",
-        "Keel's verify stage does not validate partial data column sidecars yet",
-    ),
-    (
-        "*/fulu/networking/compute_columns_for_custody_group",
-        "custody helpers are not part of Keel's verify stage yet",
-    ),
-    (
-        "*/fulu/networking/get_custody_groups",
-        "custody helpers are not part of Keel's verify stage yet",
-    ),
 ];
 
 pub fn known_skip(components: &[&str]) -> Option<&'static str> {

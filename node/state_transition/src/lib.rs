@@ -27,6 +27,7 @@
 //! - [`transition_across_forks`]: `process_slots` and `state_transition` across a fork
 //!   boundary (upgrading the state at the fork's first slot).
 //! - [`shuffling`], [`merkle`]: swap-or-not shuffling and Merkle proofs.
+//! - [`fulu`]: Fulu's own functions (the `das-core.md` custody helpers).
 //!
 //! Arithmetic on input-derived values is checked; indexing goes through `get`. Where a hot loop
 //! needs plain arithmetic, the function carries a local `allow` with the invariant that makes it
@@ -45,6 +46,7 @@ pub mod block;
 pub mod cache;
 pub mod epoch;
 pub mod error;
+pub mod fulu;
 pub mod genesis;
 pub mod math;
 pub mod merkle;
@@ -55,6 +57,7 @@ pub mod shuffling;
 pub mod signature_sets;
 pub mod slot;
 pub mod state;
+pub mod subnets;
 pub mod transition_across_forks;
 pub mod upgrade;
 

@@ -15,6 +15,9 @@
 //!
 //! The operation topics (exits, slashings, BLS changes, sync contributions) read the head state,
 //! as the spec's `state` parameter for them is the head state.
+//!
+//! Data column sidecars and their partial messages are in [`data_column`]: their header rules
+//! follow the block's, with the inclusion and KZG proofs of the Fulu p2p spec.
 
 use crate::bls_batch::{BatchItem, verify_batch};
 use crate::verified::{
@@ -55,6 +58,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+
+mod data_column;
 
 /// Why a message was not accepted. `Ignore` costs the sender nothing; `Reject` is penalised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +108,14 @@ enum SeenKey {
     AttesterSlashing(ValidatorIndex),
     /// `(slot, aggregator_index, subcommittee_index)` of a sync contribution.
     ContributionAggregator(Slot, ValidatorIndex, u64),
+    /// `(block_header.slot, block_header.proposer_index, sidecar.index)` of a data column
+    /// sidecar (the spec's `data_column_sidecar_tuples`).
+    DataColumn(Slot, ValidatorIndex, u64),
+    /// A partial-column header to remember once its signature verified:
+    /// `(block_header.slot, group block root, hash_tree_root(header))`. Never enters the seen
+    /// set: [`GossipValidator::finish`] moves the header from the candidates to the validated
+    /// headers instead (the spec's `seen.partial_data_column_headers`).
+    PartialHeader(Slot, Hash256, Hash256),
 }
 
 impl SeenKey {
@@ -110,7 +123,9 @@ impl SeenKey {
         match *self {
             SeenKey::Block(slot, _)
             | SeenKey::SyncMessage(slot, _, _)
-            | SeenKey::ContributionAggregator(slot, _, _) => compute_epoch_at_slot::<P>(slot),
+            | SeenKey::ContributionAggregator(slot, _, _)
+            | SeenKey::DataColumn(slot, _, _)
+            | SeenKey::PartialHeader(slot, _, _) => compute_epoch_at_slot::<P>(slot),
             SeenKey::Attester(epoch, _) | SeenKey::Aggregator(epoch, _) => epoch,
             // Each can happen once per validator: kept for good (bounded by the registry).
             SeenKey::VoluntaryExit(_)
@@ -180,7 +195,19 @@ pub struct GossipValidator<P: Preset> {
     caches: Mutex<Caches>,
     /// Block post-states advanced to a later epoch: `((block root, epoch), state)`.
     advanced: Mutex<Vec<AdvancedState<P>>>,
+    /// Validated partial-column headers by block root (`seen.partial_data_column_headers`).
+    partial_headers: Mutex<HashMap<Hash256, PartialHeaderEntry<P>>>,
+    /// Headers that passed every rule but their signature, by `hash_tree_root(header)`: moved
+    /// to `partial_headers` by [`GossipValidator::finish`] once the signature verified.
+    partial_header_candidates: Mutex<HashMap<Hash256, PartialHeaderEntry<P>>>,
     _preset: std::marker::PhantomData<P>,
+}
+
+/// A partial-column header with its `hash_tree_root` (compared instead of the whole header).
+#[derive(Debug, Clone)]
+pub(crate) struct PartialHeaderEntry<P: Preset> {
+    pub(crate) root: Hash256,
+    pub(crate) header: Arc<fulu::PartialDataColumnHeader<P>>,
 }
 
 type AdvancedState<P> = ((Hash256, Epoch), Arc<fulu::BeaconState<P>>);
@@ -202,6 +229,8 @@ impl<P: Preset> GossipValidator<P> {
             aggregates: Mutex::new(HashMap::new()),
             caches: Mutex::new(Caches::new()),
             advanced: Mutex::new(Vec::new()),
+            partial_headers: Mutex::new(HashMap::new()),
+            partial_header_candidates: Mutex::new(HashMap::new()),
             _preset: std::marker::PhantomData,
         }
     }
@@ -223,6 +252,18 @@ impl<P: Preset> GossipValidator<P> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|key, _| key.epoch::<P>() >= finalized_epoch);
+        let recent = |entry: &PartialHeaderEntry<P>| {
+            compute_epoch_at_slot::<P>(entry.header.signed_block_header.message.slot)
+                >= finalized_epoch
+        };
+        self.partial_headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, entry| recent(entry));
+        self.partial_header_candidates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, entry| recent(entry));
     }
 
     /// `compute_time_at_slot_ms`: the Unix millisecond at which `slot` starts.
@@ -1216,14 +1257,43 @@ impl<P: Preset> GossipValidator<P> {
             .aggregates
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut partial_headers = self
+            .partial_headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut candidates = self
+            .partial_header_candidates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         results
             .into_iter()
             .map(|((item, keys, bits), valid)| {
+                let (headers, keys): (Vec<SeenKey>, Vec<SeenKey>) = keys
+                    .into_iter()
+                    .partition(|k| matches!(k, SeenKey::PartialHeader(..)));
                 if !valid {
+                    // An identical header carries the identical signature: no other pending
+                    // message can still validate this candidate.
+                    for key in &headers {
+                        if let SeenKey::PartialHeader(_, _, header_root) = key {
+                            candidates.remove(header_root);
+                        }
+                    }
                     return Err(reject("invalid signature"));
                 }
                 if keys.iter().any(|k| seen.contains(k)) {
                     return Err(ignore("duplicate"));
+                }
+                // Another header for the same block may have been validated since this one's
+                // rules ran.
+                for key in &headers {
+                    if let SeenKey::PartialHeader(_, block_root, header_root) = key
+                        && partial_headers
+                            .get(block_root)
+                            .is_some_and(|prior| prior.root != *header_root)
+                    {
+                        return Err(reject("header differs from previously validated header"));
+                    }
                 }
                 // Another aggregate of the batch may have covered these bits already.
                 if let Some((key, bits)) = &bits
@@ -1238,6 +1308,13 @@ impl<P: Preset> GossipValidator<P> {
                 seen.extend(keys);
                 if let Some((key, bits)) = bits {
                     aggregates.entry(key).or_default().push(bits);
+                }
+                for key in headers {
+                    if let SeenKey::PartialHeader(_, block_root, header_root) = key
+                        && let Some(entry) = candidates.remove(&header_root)
+                    {
+                        partial_headers.insert(block_root, entry);
+                    }
                 }
                 Ok(item)
             })

@@ -15,6 +15,7 @@ pub use gossip::{GossipContext, GossipError, GossipValidator, Pending};
 pub use stage::{StageSink, VerifyStage};
 pub use verified::{
     AttestationOrigin, VerifiedAttestation, VerifiedAttesterSlashing, VerifiedBlock,
-    VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedProposerSlashing,
-    VerifiedSyncMessage, VerifiedVoluntaryExit,
+    VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedDataColumnSidecar,
+    VerifiedPartialDataColumnSidecar, VerifiedProposerSlashing, VerifiedSyncMessage,
+    VerifiedVoluntaryExit,
 };

@@ -13,7 +13,8 @@
 
 use crate::gossip::{GossipContext, GossipError, GossipValidator, Pending};
 use crate::verified::{
-    VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedSyncMessage,
+    VerifiedAttestation, VerifiedBlock, VerifiedContribution, VerifiedDataColumnSidecar,
+    VerifiedSyncMessage,
 };
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
@@ -51,6 +52,11 @@ pub trait StageSink<P: Preset>: Send + Sync + 'static {
     fn attestation(&self, attestation: VerifiedAttestation<P>);
     fn sync_message(&self, message: VerifiedSyncMessage);
     fn contribution(&self, contribution: VerifiedContribution<P>);
+    /// A data column sidecar that passed its gossip rules (it has been accepted, so gossipsub
+    /// forwards it). The default drops it: for sinks that keep no columns.
+    fn data_column_sidecar(&self, sidecar: VerifiedDataColumnSidecar<P>) {
+        let _ = sidecar;
+    }
     /// The verdict for gossipsub and the peer scorer.
     fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict);
 }
@@ -60,6 +66,7 @@ enum Item<P: Preset> {
     Attestation(VerifiedAttestation<P>),
     Sync(VerifiedSyncMessage),
     Contribution(VerifiedContribution<P>),
+    DataColumn(VerifiedDataColumnSidecar<P>),
 }
 
 struct Waiting<P: Preset> {
@@ -242,6 +249,10 @@ fn validate<P: Preset>(shared: &Shared<P>, raw: &RawMessage) -> Option<Waiting<P
             .validator
             .validate_contribution(&ctx, contribution)
             .map(|p| p.map(Item::Contribution)),
+        GossipMessage::DataColumnSidecar { subnet, sidecar } => shared
+            .validator
+            .validate_data_column_sidecar(&ctx, *subnet, sidecar, received_at)
+            .map(|p| p.map(Item::DataColumn)),
         other => Err(GossipError::Ignore(format!(
             "{} is not validated by this node yet",
             other.kind()
@@ -315,6 +326,7 @@ fn finish_chunk<P: Preset>(shared: &Shared<P>, chunk: Vec<Waiting<P>>) {
                     Item::Attestation(attestation) => shared.sink.attestation(attestation),
                     Item::Sync(message) => shared.sink.sync_message(message),
                     Item::Contribution(contribution) => shared.sink.contribution(contribution),
+                    Item::DataColumn(sidecar) => shared.sink.data_column_sidecar(sidecar),
                 }
             }
             Err(e) => report(shared, message_id, peer, received_at, e.verdict()),

@@ -3,6 +3,7 @@
 //! through the stage.
 
 use keel_types::electra::{Attestation, AttestationData, SignedBeaconBlock};
+use keel_types::fulu::{DataColumnSidecar, PartialDataColumnHeader, PartialDataColumnSidecar};
 use keel_types::{Hash256, Preset, ValidatorIndex};
 use std::sync::Arc;
 use std::time::Instant;
@@ -166,5 +167,65 @@ pub struct VerifiedContribution<P: Preset> {
 impl<P: Preset> VerifiedContribution<P> {
     pub fn contribution(&self) -> &Arc<keel_types::altair::SignedContributionAndProof<P>> {
         &self.contribution
+    }
+}
+
+/// A data column sidecar whose gossip rules (structure, inclusion proof, KZG cell proofs,
+/// proposer) and header signature passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedDataColumnSidecar<P: Preset> {
+    pub(crate) sidecar: Arc<DataColumnSidecar<P>>,
+    /// `hash_tree_root(sidecar.signed_block_header.message)`: the block it belongs to.
+    pub(crate) block_root: Hash256,
+    pub(crate) received_at: Instant,
+}
+
+impl<P: Preset> VerifiedDataColumnSidecar<P> {
+    pub fn sidecar(&self) -> &Arc<DataColumnSidecar<P>> {
+        &self.sidecar
+    }
+
+    pub fn block_root(&self) -> Hash256 {
+        self.block_root
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+}
+
+/// A partial data column sidecar whose gossip rules passed: its header (if it carried one) is
+/// valid and signed, and its cells (if any) match the commitments of `header`.
+#[derive(Debug, Clone)]
+pub struct VerifiedPartialDataColumnSidecar<P: Preset> {
+    pub(crate) sidecar: Arc<PartialDataColumnSidecar<P>>,
+    /// The group's block root (`PartialDataColumnGroupID.beacon_block_root`).
+    pub(crate) block_root: Hash256,
+    pub(crate) column_index: u64,
+    /// The validated header the cells were checked against (the message's own, or the one
+    /// validated earlier for this block).
+    pub(crate) header: Option<Arc<PartialDataColumnHeader<P>>>,
+    pub(crate) received_at: Instant,
+}
+
+impl<P: Preset> VerifiedPartialDataColumnSidecar<P> {
+    pub fn sidecar(&self) -> &Arc<PartialDataColumnSidecar<P>> {
+        &self.sidecar
+    }
+
+    pub fn block_root(&self) -> Hash256 {
+        self.block_root
+    }
+
+    pub fn column_index(&self) -> u64 {
+        self.column_index
+    }
+
+    pub fn header(&self) -> Option<&Arc<PartialDataColumnHeader<P>>> {
+        self.header.as_ref()
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
     }
 }

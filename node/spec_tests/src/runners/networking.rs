@@ -20,6 +20,9 @@
 //! vectors are signed under the Electra fork version (and use Electra's blob limit), so
 //! upgrading their state with `upgrade_to_fulu` would change every signing domain the rules
 //! compute; they are listed in `skips.rs` instead. Topics without a Keel rule are skipped.
+//!
+//! `get_custody_groups` and `compute_columns_for_custody_group` call the custody helpers of
+//! `keel_state_transition::fulu::das_core` with the preset's config.
 
 use crate::case::{Case, CaseError, CaseResult, HandlerFn, Outcome, parse_hex};
 use crate::runners::common::{config, read_ssz};
@@ -28,10 +31,13 @@ use keel_pipeline_api::{ForkChoiceNode, ForkChoiceView, Head, Snapshot, StateEnt
 use keel_state_transition::Caches;
 use keel_state_transition::PostElectraFields;
 use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine, state_transition};
+use keel_state_transition::fulu::das_core::{
+    compute_columns_for_custody_group, get_custody_groups,
+};
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_types::phase0::Checkpoint;
 use keel_types::tree_hash::TreeHash;
-use keel_types::{Hash256, Mainnet, Minimal, Preset, altair, electra, fulu};
+use keel_types::{Hash256, Mainnet, Minimal, Preset, Uint256, altair, electra, fulu};
 use keel_verify::{GossipContext, GossipError, GossipValidator, Pending};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -39,14 +45,90 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
-    if fork != "fulu" || !handler.starts_with("gossip_") {
+    if fork != "fulu" {
         return None;
     }
-    match preset {
-        "minimal" => Some(run::<Minimal>),
-        "mainnet" => Some(run::<Mainnet>),
+    match (preset, handler) {
+        (_, "get_custody_groups") => Some(run_get_custody_groups),
+        ("minimal", "compute_columns_for_custody_group") => {
+            Some(run_compute_columns_for_custody_group::<Minimal>)
+        }
+        ("mainnet", "compute_columns_for_custody_group") => {
+            Some(run_compute_columns_for_custody_group::<Mainnet>)
+        }
+        ("minimal", h) if h.starts_with("gossip_") => Some(run::<Minimal>),
+        ("mainnet", h) if h.starts_with("gossip_") => Some(run::<Mainnet>),
         _ => None,
     }
+}
+
+/// The preset's config, by the case's preset name (the custody helpers read
+/// `NUMBER_OF_CUSTODY_GROUPS` from it).
+fn preset_config(case: &Case) -> Result<&'static ChainConfig, CaseError> {
+    match case.preset.as_str() {
+        "minimal" => Ok(config::<Minimal>()),
+        "mainnet" => Ok(config::<Mainnet>()),
+        other => Err(mismatch(format!("unknown preset {other}"))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustodyGroupsMeta {
+    #[allow(dead_code)]
+    description: Option<String>,
+    /// Read from the text instead: a `uint256` does not fit serde_yaml's integers.
+    #[allow(dead_code)]
+    node_id: serde_yaml::Value,
+    custody_group_count: u64,
+    result: Vec<u64>,
+}
+
+/// `networking/get_custody_groups`: `get_custody_groups(node_id, custody_group_count)`.
+fn run_get_custody_groups(case: &Case) -> CaseResult {
+    let meta: CustodyGroupsMeta = case.read_yaml("meta.yaml")?;
+    let text = std::fs::read_to_string(case.file("meta.yaml")).map_err(|e| CaseError::Io {
+        file: case.file("meta.yaml").display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let node_id = node_id_from_meta(&text)?;
+    let groups = get_custody_groups(preset_config(case)?, node_id, meta.custody_group_count)
+        .map_err(|e| mismatch(format!("get_custody_groups: {e}")))?;
+    crate::ensure_eq!(groups, meta.result, "custody groups");
+    Ok(Outcome::Pass)
+}
+
+/// The decimal `node_id` of a `meta.yaml` (written as a plain integer, possibly on the line
+/// after its key), as a `uint256`.
+fn node_id_from_meta(text: &str) -> Result<Uint256, CaseError> {
+    let after = text
+        .split_once("node_id:")
+        .map(|(_, rest)| rest.trim_start())
+        .ok_or_else(|| mismatch("meta.yaml has no node_id"))?;
+    let digits: String = after
+        .trim_start_matches(['\'', '"'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Uint256::from_str_radix(&digits, 10).map_err(|e| mismatch(format!("node_id {digits:?}: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnsMeta {
+    #[allow(dead_code)]
+    description: Option<String>,
+    custody_group: u64,
+    result: Vec<u64>,
+}
+
+/// `networking/compute_columns_for_custody_group`.
+fn run_compute_columns_for_custody_group<P: Preset>(case: &Case) -> CaseResult {
+    let meta: ColumnsMeta = case.read_yaml("meta.yaml")?;
+    let columns = compute_columns_for_custody_group::<P>(config::<P>(), meta.custody_group)
+        .map_err(|e| mismatch(format!("compute_columns_for_custody_group: {e}")))?;
+    crate::ensure_eq!(columns, meta.result, "columns");
+    Ok(Outcome::Pass)
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,11 +138,19 @@ struct Meta {
     #[serde(default)]
     blocks: Vec<BlockEntry>,
     finalized_checkpoint: Option<FinalizedYaml>,
-    seen_partial_data_column_headers: Option<serde_yaml::Value>,
+    seen_partial_data_column_headers: Option<Vec<SeenHeader>>,
     #[serde(default)]
     current_time_ms: u64,
     messages: Vec<Message>,
     bls_setting: Option<u8>,
+}
+
+/// A partial-column header the case's store has validated already.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeenHeader {
+    block_root: String,
+    header: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +198,13 @@ const TOPICS: &[&str] = &[
     "bls_to_execution_change",
     "attester_slashing",
     "sync_committee_contribution_and_proof",
+    "data_column_sidecar",
+    "partial_data_column_sidecar",
 ];
+
+/// Topics whose messages carry `column_index` and `group_id` (and whose cases may preload
+/// validated headers).
+const PARTIAL_TOPIC: &str = "partial_data_column_sidecar";
 
 fn run<P: Preset>(case: &Case) -> CaseResult {
     let meta: Meta = case.read_yaml("meta.yaml")?;
@@ -122,15 +218,21 @@ fn run<P: Preset>(case: &Case) -> CaseResult {
         // The verify stage always checks signatures.
         return Ok(Outcome::Skip("vector requires BLS off".into()));
     }
-    if meta.seen_partial_data_column_headers.is_some() {
+    let partial = meta.topic == PARTIAL_TOPIC;
+    if meta.seen_partial_data_column_headers.is_some() && !partial {
         return Err(mismatch("partial column headers on a non-column topic"));
     }
     let config = case_config::<P>(case)?;
     let (snapshot, pubkeys) = build_snapshot::<P>(case, &meta, &config)?;
     let validator = GossipValidator::<P>::new(Arc::new(config));
+    // `seen.partial_data_column_headers`, preloaded.
+    for seen in meta.seen_partial_data_column_headers.iter().flatten() {
+        let header: fulu::PartialDataColumnHeader<P> = read_ssz(case, &seen.header)?;
+        validator.remember_partial_data_column_header(root(&seen.block_root)?, header);
+    }
     let mut rng = rand::rng();
     for (i, message) in meta.messages.iter().enumerate() {
-        if message.column_index.is_some() || message.group_id.is_some() {
+        if !partial && (message.column_index.is_some() || message.group_id.is_some()) {
             return Err(mismatch("column fields on a non-column topic"));
         }
         let now_ms = snapshot
@@ -256,6 +358,35 @@ fn validate<P: Preset>(
                 validator.validate_contribution(ctx, &signed),
                 rng,
             )
+        }
+        "data_column_sidecar" => {
+            let sidecar: fulu::DataColumnSidecar<P> = read_ssz(case, stem)?;
+            let pending = validator.validate_data_column_sidecar(
+                ctx,
+                subnet()?,
+                &Arc::new(sidecar),
+                received,
+            );
+            done(validator, pending, rng)
+        }
+        "partial_data_column_sidecar" => {
+            let sidecar: fulu::PartialDataColumnSidecar<P> = read_ssz(case, stem)?;
+            let group_stem = message
+                .group_id
+                .as_deref()
+                .ok_or_else(|| mismatch("partial column message without group_id"))?;
+            let group_id: fulu::PartialDataColumnGroupID = read_ssz(case, group_stem)?;
+            let column_index = message
+                .column_index
+                .ok_or_else(|| mismatch("partial column message without column_index"))?;
+            let pending = validator.validate_partial_data_column_sidecar(
+                ctx,
+                &Arc::new(sidecar),
+                &group_id,
+                column_index,
+                received,
+            );
+            done(validator, pending, rng)
         }
         other => return Err(mismatch(format!("no rule for topic {other}"))),
     })
