@@ -110,6 +110,11 @@ pub trait NetworkView: Send + Sync + 'static {
     /// Every peer the node knows, in any state.
     fn peers(&self) -> Vec<PeerInfo>;
 
+    /// The node's identity once its network is up (`None`: the context's fixed identity).
+    fn identity(&self) -> Option<NodeIdentity> {
+        None
+    }
+
     /// Peers per state. The default counts [`NetworkView::peers`]; an implementation that keeps
     /// counters should answer from them.
     fn peer_counts(&self) -> PeerCounts {

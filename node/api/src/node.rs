@@ -25,7 +25,8 @@ struct Identity<'a> {
 }
 
 pub async fn identity<P: Preset>(State(app): State<AppState<P>>) -> Result<Response, RequestError> {
-    let id = &app.ctx.identity;
+    let live = app.ctx.network.identity();
+    let id = live.as_ref().unwrap_or(&app.ctx.identity);
     json(&Data {
         data: Identity {
             peer_id: &id.peer_id,

@@ -1,10 +1,11 @@
 //! `keel bn`: a beacon node for a public network (mainnet preset). It starts from a checkpoint
-//! (the finalized state and block from a trusted Beacon API), follows the execution engine, and
-//! serves the Beacon API and metrics. Peer-to-peer networking (gossip, range sync, backfill) is
-//! not built yet: until it is, the node holds its checkpoint and says so.
+//! (the finalized state and block from a trusted Beacon API), joins the network (discv5 from the
+//! network's boot nodes, gossip on its share of subnets), range-syncs to the head and backfills
+//! history, drives the execution engine, and serves the Beacon API and metrics.
 
 use crate::cli::BnArgs;
-use crate::node::{NodeError, prepare_datadir, shutdown_signal, start, status_line};
+use crate::network::P2pOptions;
+use crate::node::{NodeError, prepare_datadir, shutdown_signal, start, start_network, status_line};
 use crate::sink::unix_ms;
 use keel_config::{ChainConfig, Network};
 use keel_core::{Chain, CoreError, CoreInput, meta};
@@ -17,12 +18,45 @@ use std::time::Duration;
 
 type P = Mainnet;
 
+/// The p2p options from the flags; boot nodes default to the built-in network's.
+fn p2p_options(args: &BnArgs) -> Result<P2pOptions, NodeError> {
+    let flags = &args.p2p;
+    let mut boot_nodes = flags.boot_nodes.clone();
+    if boot_nodes.is_empty() && args.config.is_none() {
+        let name = args.network_name();
+        let network = Network::from_name(name)
+            .map_err(|e| NodeError::Config(format!("--network {name}: {e}")))?;
+        for text in &network.boot_enrs {
+            match text.parse::<keel_p2p::Enr>() {
+                Ok(enr) => boot_nodes.push(enr),
+                Err(e) => tracing::warn!(enr = %text, error = %e, "skipping a built-in boot ENR"),
+            }
+        }
+    }
+    if boot_nodes.is_empty() && flags.libp2p_addresses.is_empty() {
+        tracing::warn!(
+            "no boot nodes and no --libp2p-addresses: the node can only wait to be dialed"
+        );
+    }
+    Ok(P2pOptions {
+        listen_address: flags.listen_address,
+        tcp_port: flags.port,
+        quic_port: (!flags.disable_quic).then_some(flags.quic_port),
+        discovery_port: (!flags.disable_discovery)
+            .then_some(flags.discovery_port.unwrap_or(flags.port)),
+        boot_nodes,
+        static_peers: flags.libp2p_addresses.clone(),
+        target_peers: flags.target_peers.max(1),
+        subscribe_all_subnets: flags.subscribe_all_subnets,
+    })
+}
+
 fn chain_config(args: &BnArgs) -> Result<ChainConfig, NodeError> {
     let config = match (&args.network, &args.config) {
         (_, Some(path)) => ChainConfig::from_file(path)
             .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?,
-        (name, None) => {
-            let name = name.as_deref().unwrap_or("mainnet");
+        (_, None) => {
+            let name = args.network_name();
             Network::from_name(name)
                 .map_err(|e| NodeError::Config(format!("--network {name}: {e}")))?
                 .config
@@ -63,10 +97,15 @@ pub async fn run(args: BnArgs) -> Result<(), NodeError> {
     let chain = Chain::open(Arc::clone(&config), Arc::clone(&store), move || {
         anchor.ok_or_else(|| CoreError::Anchor("no checkpoint".into()))
     })?;
-    let running = start(Arc::clone(&config), store, chain, engine, &args.common).await?;
-    tracing::warn!(
-        "peer-to-peer networking is not implemented yet: the node serves its checkpoint and does not follow the chain"
-    );
+    let mut running = start(Arc::clone(&config), store, chain, engine, &args.common).await?;
+    if args.p2p.disable_network {
+        tracing::warn!(
+            "--disable-network: the node serves its checkpoint and does not follow the chain"
+        );
+    } else {
+        let options = p2p_options(&args)?;
+        start_network(&mut running, &config, &options, &datadir).await?;
+    }
     let genesis_ms = running
         .core
         .snapshots

@@ -108,6 +108,47 @@ pub struct BnArgs {
     /// A Beacon API to fetch the finalized state and block from on first start.
     #[arg(long)]
     pub checkpoint_sync_url: Option<String>,
+    #[command(flatten)]
+    pub p2p: BnNetworkArgs,
+}
+
+/// Peer-to-peer flags of `keel bn`.
+#[derive(Debug, Args)]
+pub struct BnNetworkArgs {
+    /// Address libp2p and discovery listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub listen_address: IpAddr,
+    /// TCP port for libp2p.
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// UDP port for libp2p over QUIC.
+    #[arg(long, default_value_t = 9001)]
+    pub quic_port: u16,
+    /// Do not listen on QUIC.
+    #[arg(long)]
+    pub disable_quic: bool,
+    /// UDP port for discv5 (default: the same number as --port).
+    #[arg(long)]
+    pub discovery_port: Option<u16>,
+    /// No discv5: peers only from --libp2p-addresses (private networks).
+    #[arg(long)]
+    pub disable_discovery: bool,
+    /// ENRs to discover peers through, instead of the network's built-in boot nodes.
+    #[arg(long, value_delimiter = ',')]
+    pub boot_nodes: Vec<keel_p2p::Enr>,
+    /// libp2p addresses to connect to and stay connected with, e.g.
+    /// /ip4/10.0.0.2/tcp/9000/p2p/<peer id>.
+    #[arg(long, value_delimiter = ',')]
+    pub libp2p_addresses: Vec<keel_p2p::Multiaddr>,
+    /// How many peers to keep.
+    #[arg(long, default_value_t = 100)]
+    pub target_peers: usize,
+    /// Subscribe to every attestation and sync committee subnet (large operators).
+    #[arg(long)]
+    pub subscribe_all_subnets: bool,
+    /// No peer-to-peer networking at all: the node holds its checkpoint and serves the API.
+    #[arg(long)]
+    pub disable_network: bool,
 }
 
 fn parse_range(text: &str) -> Result<std::ops::Range<u64>, String> {
@@ -120,4 +161,11 @@ fn parse_range(text: &str) -> Result<std::ops::Range<u64>, String> {
         return Err(format!("{text:?} ends before it starts"));
     }
     Ok(start..end)
+}
+
+impl BnArgs {
+    /// The built-in network named by --network (mainnet by default).
+    pub fn network_name(&self) -> &str {
+        self.network.as_deref().unwrap_or("mainnet")
+    }
 }

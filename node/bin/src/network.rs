@@ -166,8 +166,62 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Every topic a dev node subscribes to (all subnets: a devnet is small).
-pub fn dev_topics(digest: [u8; 4], config: &ChainConfig) -> Vec<String> {
+/// How this node takes part in the network (from the command line).
+#[derive(Debug, Clone)]
+pub struct P2pOptions {
+    pub listen_address: std::net::IpAddr,
+    pub tcp_port: u16,
+    pub quic_port: Option<u16>,
+    /// None: no discovery.
+    pub discovery_port: Option<u16>,
+    pub boot_nodes: Vec<keel_p2p::Enr>,
+    pub static_peers: Vec<keel_p2p::Multiaddr>,
+    pub target_peers: usize,
+    /// Every attestation and sync-committee subnet, as large operators run (and a devnet).
+    pub subscribe_all_subnets: bool,
+}
+
+/// The gossip subnets a node subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnets {
+    pub attestation: Vec<u64>,
+    pub sync_committee: Vec<u64>,
+}
+
+impl Subnets {
+    /// All of them, or the spec's node-id based share (`compute_subscribed_subnets`); sync
+    /// committee subnets only when asked for all (a node without validators needs none).
+    pub fn for_node<P: Preset>(
+        config: &ChainConfig,
+        node_id: [u8; 32],
+        epoch: u64,
+        all: bool,
+    ) -> Self {
+        if all {
+            return Subnets {
+                attestation: (0..config.attestation_subnet_count).collect(),
+                sync_committee: (0..SYNC_COMMITTEE_SUBNET_COUNT).collect(),
+            };
+        }
+        let attestation = keel_state_transition::subnets::compute_subscribed_subnets::<P>(
+            config, node_id, epoch,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot compute the node's subnets; taking subnet 0");
+            vec![0]
+        });
+        Subnets {
+            attestation,
+            sync_committee: Vec::new(),
+        }
+    }
+}
+
+/// `SYNC_COMMITTEE_SUBNET_COUNT` (altair p2p-interface).
+const SYNC_COMMITTEE_SUBNET_COUNT: u64 = 4;
+
+/// Every topic of `digest` this node subscribes to.
+pub fn topics(digest: [u8; 4], subnets: &Subnets) -> Vec<String> {
     let mut kinds = vec![
         GossipKind::BeaconBlock,
         GossipKind::BeaconAggregateAndProof,
@@ -177,8 +231,18 @@ pub fn dev_topics(digest: [u8; 4], config: &ChainConfig) -> Vec<String> {
         GossipKind::SyncCommitteeContributionAndProof,
         GossipKind::BlsToExecutionChange,
     ];
-    kinds.extend((0..config.attestation_subnet_count).map(GossipKind::BeaconAttestation));
-    kinds.extend((0..4).map(GossipKind::SyncCommittee));
+    kinds.extend(
+        subnets
+            .attestation
+            .iter()
+            .map(|s| GossipKind::BeaconAttestation(*s)),
+    );
+    kinds.extend(
+        subnets
+            .sync_committee
+            .iter()
+            .map(|s| GossipKind::SyncCommittee(*s)),
+    );
     kinds
         .into_iter()
         .map(|kind| {
@@ -191,44 +255,106 @@ pub fn dev_topics(digest: [u8; 4], config: &ChainConfig) -> Vec<String> {
         .collect()
 }
 
-/// The network configuration of a node on `config`'s chain at `epoch`.
-pub fn network_config(
+/// The fork digests whose topics a node should be subscribed to at `epoch`: the current one,
+/// the next ones up to two epochs ahead (subscribed before a fork or blob-parameter change so
+/// that the mesh is ready when it happens), and the previous ones up to two epochs back (kept a
+/// little while for late messages).
+pub fn digests_around(
+    config: &ChainConfig,
+    genesis_validators_root: Hash256,
+    epoch: u64,
+) -> Vec<[u8; 4]> {
+    let mut digests: Vec<[u8; 4]> = (epoch.saturating_sub(2)..=epoch.saturating_add(2))
+        .map(|e| config.compute_fork_digest(genesis_validators_root, e))
+        .collect();
+    digests.dedup();
+    digests
+}
+
+/// Keeps the node's gossip subscriptions on the digests around the current epoch, so that
+/// topics rotate at fork and blob-parameter boundaries.
+pub async fn rotate_topics<P: Preset>(
+    network: keel_p2p::NetworkHandle,
+    config: Arc<ChainConfig>,
+    snapshots: Arc<SnapshotCell<P>>,
+    subnets: Subnets,
+    mut subscribed: Vec<[u8; 4]>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let period = std::time::Duration::from_millis(config.slot_duration_ms.max(500));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        let snapshot = snapshots.load();
+        let epoch = compute_epoch_at_slot::<P>(snapshot.current_slot);
+        let wanted = digests_around(&config, snapshot.genesis_validators_root, epoch);
+        for digest in wanted.iter().filter(|d| !subscribed.contains(d)) {
+            tracing::info!(digest = %hex(digest), epoch, "subscribing to the next fork digest's topics");
+            for topic in topics(*digest, &subnets) {
+                network.subscribe(topic);
+            }
+        }
+        for digest in subscribed.iter().filter(|d| !wanted.contains(d)) {
+            tracing::info!(digest = %hex(digest), epoch, "leaving a past fork digest's topics");
+            for topic in topics(*digest, &subnets) {
+                network.unsubscribe(topic);
+            }
+        }
+        subscribed = wanted;
+    }
+}
+
+/// The network configuration of a node on `config`'s chain at `epoch`, and the subnets and
+/// digests it subscribes to.
+pub fn network_config<P: Preset>(
     config: &ChainConfig,
     genesis_validators_root: Hash256,
     epoch: u64,
     secret: [u8; 32],
-    decoder: GossipDecoder<impl Preset>,
-) -> NetworkConfig {
+    decoder: GossipDecoder<P>,
+    options: &P2pOptions,
+) -> Result<(NetworkConfig, Subnets, Vec<[u8; 4]>), keel_p2p::discovery::IdentityError> {
     let digest = config.compute_fork_digest(genesis_validators_root, epoch);
     let enr_fork_id = ENRForkID {
         fork_digest: digest,
         next_fork_version: config.next_fork_version(epoch),
         next_fork_epoch: config.next_fork_epoch(epoch),
     };
-    let all_subnets = vec![0xffu8; (config.attestation_subnet_count as usize).div_ceil(8)];
+    let node_id = keel_p2p::discovery::node_id(secret)?;
+    let subnets = Subnets::for_node::<P>(config, node_id, epoch, options.subscribe_all_subnets);
     let custody_group_count = config.custody_requirement;
     let mut metadata = MetaData {
         seq_number: 1,
         custody_group_count,
         ..MetaData::default()
     };
-    for subnet in 0..config.attestation_subnet_count as usize {
-        let _ = metadata.attnets.set(subnet, true);
+    for subnet in &subnets.attestation {
+        let _ = metadata.attnets.set(*subnet as usize, true);
     }
-    NetworkConfig {
-        listen_address: std::net::IpAddr::from([127, 0, 0, 1]),
-        tcp_port: 0,
-        quic_port: None,
-        discovery_port: None,
-        boot_nodes: Vec::new(),
-        static_peers: Vec::new(),
-        target_peers: 50,
-        max_inbound: 80,
+    for subnet in &subnets.sync_committee {
+        let _ = metadata.syncnets.set(*subnet as usize, true);
+    }
+    let digests = digests_around(config, genesis_validators_root, epoch);
+    let topics = digests
+        .iter()
+        .flat_map(|digest| topics(*digest, &subnets))
+        .collect();
+    let network_config = NetworkConfig {
+        listen_address: options.listen_address,
+        tcp_port: options.tcp_port,
+        quic_port: options.quic_port,
+        discovery_port: options.discovery_port,
+        boot_nodes: options.boot_nodes.clone(),
+        static_peers: options.static_peers.clone(),
+        target_peers: options.target_peers,
+        max_inbound: options.target_peers + options.target_peers / 2 + 1,
         secret,
         enr_fields: EnrFields {
             eth2: enr_fork_id.as_ssz_bytes(),
-            attnets: all_subnets,
-            syncnets: vec![0x0f],
+            attnets: metadata.attnets.as_ssz_bytes(),
+            syncnets: metadata.syncnets.as_ssz_bytes(),
             custody_group_count,
             next_fork_digest: config.next_fork_digest(genesis_validators_root, epoch),
         },
@@ -246,7 +372,59 @@ pub fn network_config(
         message_id: Arc::new(move |topic, data| {
             decoder.message_id(topic, decoder.decompress(data).ok().as_deref(), data)
         }),
-        topics: dev_topics(digest, config),
+        topics,
+        // A devnet's short slots want a faster heartbeat; the spec's is 700 ms.
         gossip_heartbeat: std::time::Duration::from_millis(700),
+    };
+    Ok((network_config, subnets, digests))
+}
+
+/// The network as the Beacon API sees it (`node/identity`, `node/peers`), live once the host
+/// is up and empty before (or without) it.
+pub struct ApiNetworkView {
+    pub network: Arc<std::sync::OnceLock<keel_p2p::NetworkHandle>>,
+    pub metadata: Arc<std::sync::OnceLock<MetaData>>,
+}
+
+impl keel_api::NetworkView for ApiNetworkView {
+    fn peers(&self) -> Vec<keel_api::PeerInfo> {
+        let Some(network) = self.network.get() else {
+            return Vec::new();
+        };
+        network
+            .peers()
+            .into_iter()
+            .map(|peer| keel_api::PeerInfo {
+                peer_id: peer.peer_id.to_string(),
+                enr: None,
+                last_seen_p2p_address: peer.address.map(|a| a.to_string()).unwrap_or_default(),
+                state: keel_api::PeerState::Connected,
+                direction: if peer.inbound {
+                    keel_api::PeerDirection::Inbound
+                } else {
+                    keel_api::PeerDirection::Outbound
+                },
+            })
+            .collect()
+    }
+
+    fn identity(&self) -> Option<keel_api::NodeIdentity> {
+        let network = self.network.get()?;
+        let peer_id = network.peer_id.to_string();
+        let discovery_addresses = match (network.enr.ip4(), network.enr.udp4()) {
+            (Some(ip), Some(port)) => vec![format!("/ip4/{ip}/udp/{port}/p2p/{peer_id}")],
+            _ => Vec::new(),
+        };
+        Some(keel_api::NodeIdentity {
+            p2p_addresses: network
+                .listen_addresses
+                .iter()
+                .map(|a| format!("{a}/p2p/{peer_id}"))
+                .collect(),
+            discovery_addresses,
+            enr: network.enr.to_base64(),
+            metadata: self.metadata.get().cloned().unwrap_or_default(),
+            peer_id,
+        })
     }
 }

@@ -5,7 +5,7 @@ use crate::chain_metrics;
 use crate::cli::{CommonArgs, DevArgs};
 use crate::duties::{Duties, execution_hash, until};
 use crate::sink::{NodeSink, unix_ms};
-use keel_api::{ApiContext, NoNetwork, NodeIdentity};
+use keel_api::{ApiContext, NodeIdentity};
 use keel_config::ChainConfig;
 use keel_core::{Chain, CoreError, CoreHandle, CoreInput, meta};
 use keel_decode::GossipDecoder;
@@ -145,6 +145,8 @@ pub struct Running<P: Preset> {
     pub store: Arc<Store<P>>,
     /// Set once the network is up.
     pub network: Arc<OnceLock<keel_p2p::NetworkHandle>>,
+    /// The node's p2p MetaData, set with the network (for `node/identity`).
+    pub p2p_metadata: Arc<OnceLock<keel_types::fulu::MetaData>>,
     pub stage: Arc<VerifyStage<P>>,
     pub shutdown: watch::Sender<bool>,
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -180,12 +182,16 @@ pub async fn start<P: Preset>(
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
+    let p2p_metadata = Arc::new(OnceLock::new());
     let ctx = ApiContext::new(
         Arc::clone(&core.snapshots),
         Arc::clone(&store),
         Arc::clone(&config),
         NodeIdentity::placeholder(),
-        Arc::new(NoNetwork),
+        Arc::new(crate::network::ApiNetworkView {
+            network: Arc::clone(&network),
+            metadata: Arc::clone(&p2p_metadata),
+        }),
     );
 
     let mut api_shutdown = shutdown_rx.clone();
@@ -208,6 +214,7 @@ pub async fn start<P: Preset>(
         engine,
         store,
         network,
+        p2p_metadata,
         stage,
         shutdown,
         tasks,
@@ -400,7 +407,18 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     .await?;
     let mut running = running;
     if let Some(port) = args.p2p_port {
-        start_network(&mut running, &config, &args, &datadir, port).await?;
+        // A devnet is small: every node takes every subnet, on loopback.
+        let options = crate::network::P2pOptions {
+            listen_address: std::net::IpAddr::from([127, 0, 0, 1]),
+            tcp_port: port,
+            quic_port: None,
+            discovery_port: args.discovery_port,
+            boot_nodes: args.boot_nodes.clone(),
+            static_peers: args.peers.clone(),
+            target_peers: 50,
+            subscribe_all_subnets: true,
+        };
+        start_network(&mut running, &config, &options, &datadir).await?;
     } else if args.checkpoint_sync_url.is_some() {
         tracing::warn!(
             "--checkpoint-sync-url without --p2p-port: the node cannot sync past its checkpoint"
@@ -441,29 +459,32 @@ pub async fn run_dev(args: DevArgs) -> Result<(), NodeError> {
     result
 }
 
-/// Joins (or starts) a devnet over libp2p on loopback.
-async fn start_network<P: Preset>(
+/// Starts the libp2p host, the sync task and topic rotation for a running node.
+pub async fn start_network<P: Preset>(
     running: &mut Running<P>,
     config: &Arc<ChainConfig>,
-    args: &DevArgs,
+    options: &crate::network::P2pOptions,
     datadir: &Path,
-    port: u16,
 ) -> Result<(), NodeError> {
     let snapshot = running.core.snapshots.load();
     let secret = keel_p2p::discovery::load_or_generate_key(&datadir.join("network").join("key"))
         .map_err(|e| NodeError::Config(e.to_string()))?;
     let epoch = keel_state_transition::accessors::compute_epoch_at_slot::<P>(snapshot.current_slot);
-    let mut network_config = crate::network::network_config(
+    let (network_config, subnets, digests) = crate::network::network_config(
         config,
         snapshot.genesis_validators_root,
         epoch,
         secret,
         GossipDecoder::<P>::new(config, snapshot.genesis_validators_root),
+        options,
+    )
+    .map_err(|e| NodeError::Config(format!("network identity: {e}")))?;
+    tracing::info!(
+        attestation_subnets = ?subnets.attestation,
+        sync_subnets = ?subnets.sync_committee,
+        "gossip subscriptions"
     );
-    network_config.tcp_port = port;
-    network_config.discovery_port = args.discovery_port;
-    network_config.boot_nodes = args.boot_nodes.clone();
-    network_config.static_peers = args.peers.clone();
+    let _ = running.p2p_metadata.set(network_config.metadata.clone());
     let app = Arc::new(crate::network::NodeNetwork::new(
         Arc::clone(config),
         Arc::clone(&running.core.snapshots),
@@ -488,6 +509,16 @@ async fn start_network<P: Preset>(
     running
         .tasks
         .push(tokio::spawn(sync.run(events, running.shutdown.subscribe())));
+    running
+        .tasks
+        .push(tokio::spawn(crate::network::rotate_topics(
+            handle.clone(),
+            Arc::clone(config),
+            Arc::clone(&running.core.snapshots),
+            subnets,
+            digests,
+            running.shutdown.subscribe(),
+        )));
     let enr_path = datadir.join("network").join("enr");
     if let Err(e) = std::fs::write(&enr_path, handle.enr.to_base64()) {
         tracing::warn!(path = %enr_path.display(), error = %e, "cannot write the ENR file");

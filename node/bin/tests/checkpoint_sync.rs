@@ -126,8 +126,15 @@ async fn bn_checkpoint_syncs_and_resumes() {
     let config = dir.path().join("config.yaml");
     std::fs::write(&config, config_yaml()).unwrap();
 
-    let http = free_port();
+    let (http, p2p, quic) = (free_port(), free_port(), free_port());
     let args: Vec<String> = vec![
+        "--port".into(),
+        p2p.to_string(),
+        "--quic-port".into(),
+        quic.to_string(),
+        "--listen-address".into(),
+        "127.0.0.1".into(),
+        "--disable-discovery".into(),
         "--config".into(),
         config.display().to_string(),
         "--datadir".into(),
@@ -152,6 +159,33 @@ async fn bn_checkpoint_syncs_and_resumes() {
         root,
         fixture.genesis_block_root.to_string(),
         "anchored at the source's finalized block"
+    );
+    // Its libp2p host is up, and the Beacon API says where.
+    let identity: Value = reqwest::get(format!("http://127.0.0.1:{http}/eth/v1/node/identity"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let peer_id = identity
+        .pointer("/data/peer_id")
+        .and_then(Value::as_str)
+        .unwrap();
+    assert!(
+        peer_id.starts_with("16Uiu2"),
+        "a secp256k1 peer id: {identity}"
+    );
+    let addresses = identity.pointer("/data/p2p_addresses").unwrap().to_string();
+    assert!(
+        addresses.contains(&format!("/tcp/{p2p}/p2p/{peer_id}")),
+        "{addresses}"
+    );
+    assert!(
+        identity
+            .pointer("/data/enr")
+            .and_then(Value::as_str)
+            .unwrap()
+            .starts_with("enr:")
     );
     terminate(child);
 

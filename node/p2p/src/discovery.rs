@@ -97,6 +97,13 @@ pub fn enr_key(secret: [u8; 32]) -> Result<CombinedKey, IdentityError> {
     })
 }
 
+/// The discv5 node id of the secret's key: the `node_id` the spec's subnet and custody
+/// functions take (big-endian uint256).
+pub fn node_id(secret: [u8; 32]) -> Result<[u8; 32], IdentityError> {
+    use enr::EnrKey;
+    Ok(enr::NodeId::from(enr_key(secret)?.public()).raw())
+}
+
 /// Where the node is reachable.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoints {

@@ -16,7 +16,8 @@ pub fn compute_attestation_subnet_prefix_bits(config: &ChainConfig) -> u32 {
         .max(1)
         .next_power_of_two()
         .trailing_zeros();
-    ceillog2 + config.attestation_subnet_extra_bits as u32
+    let extra = u32::try_from(config.attestation_subnet_extra_bits).unwrap_or(u32::MAX);
+    ceillog2.saturating_add(extra)
 }
 
 /// The spec's `compute_subscribed_subnet(node_id, epoch, index)`; `node_id` is big-endian
@@ -30,25 +31,34 @@ pub fn compute_subscribed_subnet<P: Preset>(
     let prefix_bits = compute_attestation_subnet_prefix_bits(config).min(63);
     // `node_id >> (NODE_ID_BITS - prefix_bits)`: the top `prefix_bits` bits, which fit a u64.
     let top = u64::from_be_bytes(node_id[..8].try_into().unwrap_or([0; 8]));
-    let node_id_prefix = if prefix_bits == 0 {
-        0
-    } else {
-        top >> (64 - prefix_bits)
-    };
-    // `node_id % EPOCHS_PER_SUBNET_SUBSCRIPTION`: exact for any modulus through the bytes.
-    let modulus = u128::from(config.epochs_per_subnet_subscription.max(1));
+    let node_id_prefix = top
+        .checked_shr(64u32.saturating_sub(prefix_bits))
+        .unwrap_or(0);
+    // `node_id % EPOCHS_PER_SUBNET_SUBSCRIPTION`, exact for any modulus: byte by byte, the
+    // accumulator stays below the modulus (< 2^64), so the shift cannot overflow.
+    let epochs_per_subscription = config.epochs_per_subnet_subscription.max(1);
+    let modulus = u128::from(epochs_per_subscription);
     let node_offset = node_id.iter().fold(0u128, |acc, byte| {
-        ((acc << 8) | u128::from(*byte)) % modulus
-    }) as u64;
-    let period = epoch.saturating_add(node_offset) / config.epochs_per_subnet_subscription.max(1);
+        (acc.wrapping_shl(8) | u128::from(*byte))
+            .checked_rem(modulus)
+            .unwrap_or(0)
+    });
+    let node_offset = u64::try_from(node_offset).unwrap_or(0);
+    let period = epoch
+        .saturating_add(node_offset)
+        .checked_div(epochs_per_subscription)
+        .unwrap_or(0);
     let permutation_seed = Hash256::from(ethereum_hashing::hash_fixed(&period.to_le_bytes()));
     let permutated_prefix = compute_shuffled_index(
         node_id_prefix,
-        1u64 << prefix_bits,
+        1u64.checked_shl(prefix_bits).unwrap_or(u64::MAX),
         &permutation_seed,
         P::SHUFFLE_ROUND_COUNT as u8,
     )?;
-    Ok(permutated_prefix.wrapping_add(index) % config.attestation_subnet_count.max(1))
+    Ok(permutated_prefix
+        .wrapping_add(index)
+        .checked_rem(config.attestation_subnet_count)
+        .unwrap_or(0))
 }
 
 /// The spec's `compute_subscribed_subnets(node_id, epoch)`.
@@ -64,7 +74,11 @@ pub fn compute_subscribed_subnets<P: Preset>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )]
     use super::*;
     use keel_types::Mainnet;
 
