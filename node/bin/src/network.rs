@@ -186,6 +186,8 @@ pub struct P2pOptions {
 pub struct Subnets {
     pub attestation: Vec<u64>,
     pub sync_committee: Vec<u64>,
+    /// The subnets of the columns this node custodies (`CUSTODY_REQUIREMENT` groups).
+    pub data_column: Vec<u64>,
 }
 
 impl Subnets {
@@ -197,10 +199,12 @@ impl Subnets {
         epoch: u64,
         all: bool,
     ) -> Self {
+        let data_column = custody_column_subnets::<P>(config, node_id);
         if all {
             return Subnets {
                 attestation: (0..config.attestation_subnet_count).collect(),
                 sync_committee: (0..SYNC_COMMITTEE_SUBNET_COUNT).collect(),
+                data_column,
             };
         }
         let attestation = keel_state_transition::subnets::compute_subscribed_subnets::<P>(
@@ -213,8 +217,35 @@ impl Subnets {
         Subnets {
             attestation,
             sync_committee: Vec::new(),
+            data_column,
         }
     }
+}
+
+/// The data column subnets of the node's custody groups (das-core `get_custody_groups`, then
+/// `compute_columns_for_custody_group` and `compute_subnet_for_data_column_sidecar`).
+fn custody_column_subnets<P: Preset>(config: &ChainConfig, node_id: [u8; 32]) -> Vec<u64> {
+    use keel_state_transition::fulu::das_core::{
+        compute_columns_for_custody_group, get_custody_groups,
+    };
+    use keel_state_transition::fulu::p2p_interface::compute_subnet_for_data_column_sidecar;
+    let node_id = keel_types::Uint256::from_be_bytes(node_id);
+    let groups = match get_custody_groups(config, node_id, config.custody_requirement) {
+        Ok(groups) => groups,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot compute the node's custody groups");
+            return Vec::new();
+        }
+    };
+    let mut subnets: Vec<u64> = groups
+        .into_iter()
+        .filter_map(|group| compute_columns_for_custody_group::<P>(config, group).ok())
+        .flatten()
+        .filter_map(|column| compute_subnet_for_data_column_sidecar(config, column))
+        .collect();
+    subnets.sort_unstable();
+    subnets.dedup();
+    subnets
 }
 
 /// `SYNC_COMMITTEE_SUBNET_COUNT` (altair p2p-interface).
@@ -242,6 +273,12 @@ pub fn topics(digest: [u8; 4], subnets: &Subnets) -> Vec<String> {
             .sync_committee
             .iter()
             .map(|s| GossipKind::SyncCommittee(*s)),
+    );
+    kinds.extend(
+        subnets
+            .data_column
+            .iter()
+            .map(|s| GossipKind::DataColumnSidecar(*s)),
     );
     kinds
         .into_iter()

@@ -482,6 +482,7 @@ pub async fn start_network<P: Preset>(
     tracing::info!(
         attestation_subnets = ?subnets.attestation,
         sync_subnets = ?subnets.sync_committee,
+        column_subnets = ?subnets.data_column,
         "gossip subscriptions"
     );
     let _ = running.p2p_metadata.set(network_config.metadata.clone());
