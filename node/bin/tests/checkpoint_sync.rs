@@ -7,19 +7,13 @@
 
 #[path = "../../api/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use keel_execution::{JwtSecret, MockConfig, MockEngine};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{Api, free_port, spawn_keel};
 
 /// The spec's mainnet config with every fork through Fulu at genesis, as the fixture has it.
 fn config_yaml() -> String {
@@ -43,36 +37,16 @@ fn config_yaml() -> String {
 }
 
 fn start(args: &[String], log: &std::path::Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_keel"))
-        .arg("bn")
-        .args(args)
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
-}
-
-async fn head_root(port: u16) -> Option<String> {
-    let v: Value = reqwest::get(format!(
-        "http://127.0.0.1:{port}/eth/v1/beacon/headers/head"
-    ))
-    .await
-    .ok()?
-    .json()
-    .await
-    .ok()?;
-    v.pointer("/data/root")?.as_str().map(str::to_string)
+    spawn_keel(
+        std::iter::once("bn").chain(args.iter().map(String::as_str)),
+        log,
+    )
 }
 
 async fn wait_head(port: u16, child: &mut Child, log: &std::path::Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(root) = head_root(port).await {
+        if let Some((_, root)) = Api(port).head().await {
             return root;
         }
         if let Some(status) = child.try_wait().unwrap() {
@@ -87,19 +61,8 @@ async fn wait_head(port: u16, child: &mut Child, log: &std::path::Path) -> Strin
 }
 
 fn terminate(mut child: Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit after SIGTERM: {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "no exit within 20 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let status = support::terminate(&mut child);
+    assert!(status.success(), "exit after SIGTERM: {status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

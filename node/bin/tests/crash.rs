@@ -5,55 +5,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::Value;
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{Api, free_port, spawn_keel};
 
 fn start(datadir: &Path, log: &Path, http: u16) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_keel"))
-        .args(["dev", "--slot-ms", "500", "--disable-metrics", "--datadir"])
-        .arg(datadir)
-        .args(["--http-port", &http.to_string()])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
-}
-
-async fn get(http: u16, path: &str) -> Option<Value> {
-    let response = reqwest::get(format!("http://127.0.0.1:{http}{path}"))
-        .await
-        .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    response.json().await.ok()
-}
-
-async fn head(http: u16) -> Option<(u64, String)> {
-    let v = get(http, "/eth/v1/beacon/headers/head").await?;
-    let slot = v
-        .pointer("/data/header/message/slot")?
-        .as_str()?
-        .parse()
-        .ok()?;
-    let root = v.pointer("/data/root")?.as_str()?.to_string();
-    Some((slot, root))
+    let mut args: Vec<std::ffi::OsString> = ["dev", "--slot-ms", "500", "--disable-metrics"]
+        .map(Into::into)
+        .to_vec();
+    args.extend(["--datadir".into(), datadir.into()]);
+    args.extend(["--http-port".into(), http.to_string().into()]);
+    spawn_keel(args, log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +36,7 @@ async fn sigkill_at_any_moment_loses_nothing_committed() {
         let mut child = start(&datadir, &log, http);
         let deadline = Instant::now() + Duration::from_secs(30);
         let (slot, root) = loop {
-            if let Some(head) = head(http).await {
+            if let Some(head) = Api(http).head().await {
                 break head;
             }
             assert!(
@@ -88,10 +54,9 @@ async fn sigkill_at_any_moment_loses_nothing_committed() {
             );
         }
         for (&s, r) in &committed {
-            let v = get(http, &format!("/eth/v1/beacon/headers/{s}")).await;
-            let got = v.as_ref().and_then(|v| v.pointer("/data/root")?.as_str());
+            let got = Api(http).header_at(s).await.map(|(root, _)| root);
             assert_eq!(
-                got,
+                got.as_deref(),
                 Some(r.as_str()),
                 "round {round}: block at slot {s} lost"
             );
@@ -100,7 +65,7 @@ async fn sigkill_at_any_moment_loses_nothing_committed() {
         // Let it run (and record what it reports), then kill it mid-whatever.
         let until = Instant::now() + Duration::from_millis(*delay);
         while Instant::now() < until {
-            if let Some((s, r)) = head(http).await {
+            if let Some((s, r)) = Api(http).head().await {
                 committed.insert(s, r);
             }
             tokio::time::sleep(Duration::from_millis(40)).await;

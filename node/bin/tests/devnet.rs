@@ -4,52 +4,37 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::process::Child;
+use std::time::Duration;
+use support::{Api, free_port, spawn_keel};
 
 struct Node {
     child: Child,
-    http: u16,
+    api: Api,
     metrics: u16,
 }
 
 impl Node {
     fn start(datadir: &Path, log: &Path) -> Node {
         let (http, metrics) = (free_port(), free_port());
-        let log = std::fs::File::create(log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_keel"))
-            .args(["dev", "--slot-ms", "500", "--datadir"])
-            .arg(datadir)
-            .args(["--http-port", &http.to_string()])
-            .args(["--metrics-port", &metrics.to_string()])
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
+        let mut args: Vec<std::ffi::OsString> =
+            ["dev", "--slot-ms", "500"].map(Into::into).to_vec();
+        args.extend(["--datadir".into(), datadir.into()]);
+        args.extend(["--http-port".into(), http.to_string().into()]);
+        args.extend(["--metrics-port".into(), metrics.to_string().into()]);
         Node {
-            child,
-            http,
+            child: spawn_keel(args, log),
+            api: Api(http),
             metrics,
         }
     }
 
     async fn get(&self, path: &str) -> Option<Value> {
-        let url = format!("http://127.0.0.1:{}{path}", self.http);
-        let response = reqwest::get(&url).await.ok()?;
-        if !response.status().is_success() {
-            return None;
-        }
-        response.json().await.ok()
+        self.api.get(path).await
     }
 
     async fn wait_for<T>(
@@ -58,31 +43,12 @@ impl Node {
         timeout: Duration,
         mut probe: impl AsyncFnMut(&Node) -> Option<T>,
     ) -> T {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(value) = probe(self).await {
-                return value;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        support::wait_for(what, timeout, async || probe(self).await).await
     }
 
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the node did not stop within 20 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        support::terminate(&mut self.child)
     }
 }
 
@@ -100,8 +66,7 @@ fn epoch(v: &Value, pointer: &str) -> u64 {
 }
 
 async fn header_root(node: &Node, slot: u64) -> Option<String> {
-    let v = node.get(&format!("/eth/v1/beacon/headers/{slot}")).await?;
-    v.pointer("/data/root")?.as_str().map(str::to_string)
+    node.api.header_at(slot).await.map(|(root, _)| root)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

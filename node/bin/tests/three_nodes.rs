@@ -6,22 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::Value;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::path::Path;
+use std::process::Child;
+use std::time::{Duration, Instant};
+use support::{Api, free_port, spawn_keel};
 
 struct Node {
     child: Child,
-    http: u16,
+    api: Api,
 }
 
 impl Drop for Node {
@@ -39,60 +33,36 @@ fn start(
     extra: &[String],
 ) -> Node {
     let (http, metrics, p2p) = (free_port(), free_port(), free_port());
-    let log = std::fs::File::create(datadir.with_extension("log")).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keel"));
-    command
-        .args([
-            "dev",
-            "--slot-ms",
-            "1000",
-            "--validators",
-            "48",
-            "--datadir",
-        ])
-        .arg(datadir)
-        .args(["--genesis-time", &genesis_time.to_string()])
-        .args(["--http-port", &http.to_string()])
-        .args(["--metrics-port", &metrics.to_string()])
-        .args(["--p2p-port", &p2p.to_string()])
-        .args(["--discovery-port", &p2p.to_string()])
-        .args(["--local-validators", range]);
-    if let Some(enr) = boot {
-        command.args(["--boot-nodes", enr]);
+    let mut args: Vec<String> = ["dev", "--slot-ms", "1000", "--validators", "48"]
+        .map(Into::into)
+        .to_vec();
+    args.extend(["--datadir".into(), datadir.display().to_string()]);
+    for (flag, value) in [
+        ("--genesis-time", genesis_time),
+        ("--http-port", u64::from(http)),
+        ("--metrics-port", u64::from(metrics)),
+        ("--p2p-port", u64::from(p2p)),
+        ("--discovery-port", u64::from(p2p)),
+    ] {
+        args.extend([flag.to_string(), value.to_string()]);
     }
-    command.args(extra);
-    let child = command
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    Node { child, http }
-}
-
-async fn get(node: &Node, path: &str) -> Option<Value> {
-    let response = reqwest::get(format!("http://127.0.0.1:{}{path}", node.http))
-        .await
-        .ok()?;
-    response.status().is_success().then_some(())?;
-    response.json().await.ok()
+    args.extend(["--local-validators".into(), range.into()]);
+    if let Some(enr) = boot {
+        args.extend(["--boot-nodes".into(), enr.into()]);
+    }
+    args.extend(extra.iter().cloned());
+    Node {
+        child: spawn_keel(args, &datadir.with_extension("log")),
+        api: Api(http),
+    }
 }
 
 async fn finalized(node: &Node) -> Option<(u64, String)> {
-    let v = get(node, "/eth/v1/beacon/states/head/finality_checkpoints").await?;
-    let epoch = v.pointer("/data/finalized/epoch")?.as_str()?.parse().ok()?;
-    let root = v.pointer("/data/finalized/root")?.as_str()?.to_string();
-    Some((epoch, root))
+    node.api.finalized().await
 }
 
 async fn proposer_at(node: &Node, slot: u64) -> Option<(String, u64)> {
-    let v = get(node, &format!("/eth/v1/beacon/headers/{slot}")).await?;
-    let root = v.pointer("/data/root")?.as_str()?.to_string();
-    let proposer = v
-        .pointer("/data/header/message/proposer_index")?
-        .as_str()?
-        .parse()
-        .ok()?;
-    Some((root, proposer))
+    node.api.header_at(slot).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +145,7 @@ async fn three_dev_nodes_form_one_chain() {
     }
 
     // A fourth node, with no validators, joins from a's finalized checkpoint.
-    let url = format!("http://127.0.0.1:{}", nodes[0].http);
+    let url = format!("http://127.0.0.1:{}", nodes[0].api.0);
     let d = start(
         &dir.path().join("d"),
         genesis_time,
@@ -244,14 +214,7 @@ async fn three_dev_nodes_form_one_chain() {
 }
 
 async fn head(node: &Node) -> Option<(u64, String)> {
-    let v = get(node, "/eth/v1/beacon/headers/head").await?;
-    let root = v.pointer("/data/root")?.as_str()?.to_string();
-    let slot = v
-        .pointer("/data/header/message/slot")?
-        .as_str()?
-        .parse()
-        .ok()?;
-    Some((slot, root))
+    node.api.head().await
 }
 
 async fn head_slot(node: &Node) -> Option<u64> {
