@@ -56,6 +56,7 @@ pub mod votes;
 
 pub use config::{DEFAULT_PRUNE_THRESHOLD, ForkChoiceConfig};
 pub use error::{AttestationError, BlockError, Disposition, Error, InputError, InternalError};
+pub use persistence::Persisted;
 pub use proposer_head::ReorgConditions;
 pub use proto_array::{ExecutionStatus, ProtoArray, ProtoNode, ViabilityContext};
 pub use store::{Anchor, BlockFacts, BlockOutcome, BlockSummary, ForkChoice, LatestMessage};

@@ -839,6 +839,60 @@ fn persistence_round_trip() {
 }
 
 #[test]
+fn deltas_round_trip_and_pruning_forces_a_full_write() {
+    use crate::Persisted;
+    let mut fc = new_store();
+    chain_with_forks(&mut fc);
+    vote(&mut fc, 0..200, root(20), 2);
+    // Nothing written yet: the first write is full.
+    let Persisted::Full(full) = fc.persist() else {
+        panic!("the first write must be full")
+    };
+    // A few votes change: a delta with just those.
+    vote(&mut fc, 200..205, root(101), 2);
+    vote(&mut fc, 0..3, root(101), 3);
+    let Persisted::Delta(first) = fc.persist() else {
+        panic!("a small change must be a delta")
+    };
+    // The delta leaves out the ~200 unchanged votes (13 bytes each in the full record; the
+    // eight changed ones cost 21 bytes each in the delta).
+    assert!(
+        full.len() > first.len() + 170 * 13,
+        "{} vs {}",
+        first.len(),
+        full.len()
+    );
+    add_late(&mut fc, root(21), root(20), 21);
+    vote(&mut fc, 3..6, root(21), 3);
+    fc.on_attester_slashing(&[7], &[7]);
+    let Persisted::Delta(second) = fc.persist() else {
+        panic!("a small change must be a delta")
+    };
+    // Nothing changed: still a (tiny) delta, the checkpoints and nodes.
+    let Persisted::Delta(third) = fc.persist() else {
+        panic!("no change must be a delta")
+    };
+
+    let restored =
+        ForkChoice::from_bytes_and_deltas(config(), &full, &[first, second, third]).unwrap();
+    assert_eq!(restored.to_bytes(), fc.to_bytes());
+    assert_eq!(restored.latest_message(204), fc.latest_message(204));
+    assert_eq!(restored.latest_message(4), fc.latest_message(4));
+    assert_eq!(restored.equivocating_indices().collect::<Vec<_>>(), vec![7]);
+    assert!(ForkChoice::from_bytes_and_deltas(config(), &full, &[b"KFD".to_vec()]).is_err());
+
+    // Pruning renumbers the nodes: the next write is full again.
+    fc.update_checkpoints(cp(1, root(8)), cp(1, root(8)))
+        .unwrap();
+    fc.set_justified_balances(balances(cp(1, root(8)))).unwrap();
+    assert!(fc.maybe_prune().unwrap() > 0);
+    assert!(matches!(fc.persist(), Persisted::Full(_)));
+    // And many changed votes make a full write cheaper than a delta.
+    vote(&mut fc, 0..200, root(21), 4);
+    assert!(matches!(fc.persist(), Persisted::Full(_)));
+}
+
+#[test]
 fn determinism() {
     let run = |order: bool| {
         let mut fc = new_store();

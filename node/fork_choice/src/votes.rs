@@ -91,6 +91,8 @@ pub(crate) struct Vote {
     pub has_message: bool,
     pub equivocating: bool,
     dirty: bool,
+    /// Changed since the store was last written (full or delta).
+    unsaved: bool,
 }
 
 impl Default for Vote {
@@ -102,6 +104,7 @@ impl Default for Vote {
             has_message: false,
             equivocating: false,
             dirty: false,
+            unsaved: false,
         }
     }
 }
@@ -112,6 +115,13 @@ pub struct VoteTracker {
     votes: Vec<Vote>,
     dirty: Vec<u32>,
     equivocating: BTreeSet<ValidatorIndex>,
+    /// Votes whose latest message changed since the last write (see `persistence`).
+    unsaved: Vec<u32>,
+    /// Whether the last full write still describes every vote's node index (pruning renumbers
+    /// the nodes, after which only a full write is consistent).
+    has_full: bool,
+    /// Delta writes since the last full one.
+    pub(crate) deltas_since_full: u32,
 }
 
 fn to_index(i: ValidatorIndex) -> Result<usize, Error> {
@@ -205,6 +215,10 @@ impl VoteTracker {
                 vote.next_epoch = target_epoch;
                 vote.next = node;
                 Self::mark_dirty(&mut self.dirty, vote, i);
+                if !vote.unsaved {
+                    vote.unsaved = true;
+                    self.unsaved.push(u32::try_from(i).unwrap_or(u32::MAX));
+                }
                 changed = changed.saturating_add(1);
             }
         }
@@ -317,6 +331,41 @@ impl VoteTracker {
             vote.current = f(vote.current);
             vote.next = f(vote.next);
         }
+        self.has_full = false;
+    }
+
+    /// Whether the next write must be a full one, and how many votes a delta would carry.
+    pub(crate) fn needs_full_write(&self) -> bool {
+        !self.has_full
+    }
+
+    pub(crate) fn unsaved_len(&self) -> usize {
+        self.unsaved.len()
+    }
+
+    /// The votes changed since the last write, by validator index, and forgets them.
+    pub(crate) fn take_unsaved(&mut self) -> Vec<(u64, Epoch, u32, bool)> {
+        let mut unsaved = std::mem::take(&mut self.unsaved);
+        unsaved.sort_unstable();
+        unsaved
+            .into_iter()
+            .filter_map(|i| {
+                let vote = self.votes.get_mut(i as usize)?;
+                vote.unsaved = false;
+                Some((u64::from(i), vote.next_epoch, vote.next, vote.has_message))
+            })
+            .collect()
+    }
+
+    /// After a full write: nothing is unsaved.
+    pub(crate) fn mark_fully_saved(&mut self) {
+        for i in std::mem::take(&mut self.unsaved) {
+            if let Some(vote) = self.votes.get_mut(i as usize) {
+                vote.unsaved = false;
+            }
+        }
+        self.has_full = true;
+        self.deltas_since_full = 0;
     }
 
     /// Restart state: no weight applied anywhere, every message pending.
@@ -328,6 +377,9 @@ impl VoteTracker {
             votes: Vec::with_capacity(votes.len()),
             dirty: Vec::new(),
             equivocating,
+            unsaved: Vec::new(),
+            has_full: true,
+            deltas_since_full: 0,
         };
         for (i, (epoch, node, has_message)) in votes.into_iter().enumerate() {
             let mut vote = Vote {

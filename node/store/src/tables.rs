@@ -371,6 +371,16 @@ impl<P: Preset> WriteBatch<'_, P> {
         Ok(self.tables.meta.put(&mut self.txn, key, value)?)
     }
 
+    /// Removes a meta entry; whether there was one.
+    pub fn delete_meta(&mut self, key: &str) -> Result<bool, StoreError> {
+        if key == META_SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(
+                "the schema version is not writable".into(),
+            ));
+        }
+        Ok(self.tables.meta.delete(&mut self.txn, key)?)
+    }
+
     pub fn put_blob_sidecar(
         &mut self,
         root: &Hash256,

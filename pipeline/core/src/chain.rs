@@ -11,7 +11,7 @@ use crate::op_pool::OperationPool;
 use keel_config::ChainConfig;
 use keel_fork_choice::{
     Anchor, BlockFacts, BlockOutcome, BlockSummary, ExecutionStatus, ForkChoice, ForkChoiceConfig,
-    JustifiedBalances,
+    JustifiedBalances, Persisted,
 };
 use keel_pipeline_api::{
     ChainEvent, ForkChoiceNode, ForkChoiceView, Head, PayloadStatus, Snapshot, StateEntry,
@@ -36,8 +36,16 @@ type State<P> = fulu::BeaconState<P>;
 
 /// Meta-table keys.
 pub mod meta {
-    /// `ForkChoice::to_bytes`, rewritten with every batch.
+    /// The last full fork-choice record (`ForkChoice::persist`).
     pub const FORK_CHOICE: &str = "fork_choice";
+    /// How many fork-choice deltas follow the full record (u32, little-endian); delta `i` is
+    /// under [`fork_choice_delta`]`(i)`.
+    pub const FORK_CHOICE_DELTAS: &str = "fork_choice_deltas";
+
+    /// The key of fork-choice delta `i`.
+    pub fn fork_choice_delta(i: u32) -> String {
+        format!("fork_choice_delta_{i:08}")
+    }
     /// Genesis block root (32 bytes): present once the chain was initialised.
     pub const GENESIS_BLOCK_ROOT: &str = "genesis_block_root";
     /// Head block root (32 bytes) as of the last commit.
@@ -80,6 +88,8 @@ pub struct Chain<P: Preset> {
     config: Arc<ChainConfig>,
     store: Arc<Store<P>>,
     fork_choice: ForkChoice,
+    /// Fork-choice deltas stored after the last full record.
+    fork_choice_deltas: u32,
     /// Post-states of every block fork choice holds, by block root.
     hot: HashMap<Hash256, HotBlock<P>>,
     /// `store.checkpoint_states`, for the justified balances.
@@ -265,6 +275,7 @@ impl<P: Preset> Chain<P> {
             genesis_validators_root: state.genesis_validators_root,
             genesis_block_root,
             canonical: BTreeMap::new(),
+            fork_choice_deltas: 0,
             sequence: 0,
             writes: Vec::new(),
             delayed_votes: Vec::new(),
@@ -289,8 +300,31 @@ impl<P: Preset> Chain<P> {
             Hash256::try_from(bytes.as_slice())
                 .map_err(|_| CoreError::Corrupt("genesis root is not 32 bytes".into()))?
         };
-        let fork_choice =
-            ForkChoice::from_bytes(ForkChoiceConfig::new::<P>(&config), fork_choice_bytes)?;
+        let deltas = {
+            let read = store.read()?;
+            let count = read
+                .meta(meta::FORK_CHOICE_DELTAS)?
+                .map(|b| {
+                    <[u8; 4]>::try_from(b.as_slice())
+                        .map(u32::from_le_bytes)
+                        .map_err(|_| CoreError::Corrupt("fork-choice delta count".into()))
+                })
+                .transpose()?
+                .unwrap_or(0);
+            (0..count)
+                .map(|i| {
+                    read.meta(&meta::fork_choice_delta(i))?.ok_or_else(|| {
+                        CoreError::Corrupt(format!("fork-choice delta {i} is missing"))
+                    })
+                })
+                .collect::<Result<Vec<_>, CoreError>>()?
+        };
+        let fork_choice_deltas = u32::try_from(deltas.len()).unwrap_or(u32::MAX);
+        let fork_choice = ForkChoice::from_bytes_and_deltas(
+            ForkChoiceConfig::new::<P>(&config),
+            fork_choice_bytes,
+            &deltas,
+        )?;
         let roots: Vec<Hash256> = fork_choice
             .proto_array()
             .nodes()
@@ -303,6 +337,7 @@ impl<P: Preset> Chain<P> {
         let (first_state, _) = load_state(&store, &config, first)?;
         let mut chain =
             Self::assemble(config, store, fork_choice, genesis_block_root, &first_state);
+        chain.fork_choice_deltas = fork_choice_deltas;
         chain.anchor = chain.store.read()?.meta(meta::ANCHOR)?.and_then(|record| {
             let block = Hash256::try_from(record.get(..32)?).ok()?;
             let state = Hash256::try_from(record.get(32..64)?).ok()?;
@@ -809,13 +844,14 @@ impl<P: Preset> Chain<P> {
     /// Writes the batch's changes, fork choice and the head in one transaction.
     pub fn commit(&mut self) -> Result<(), CoreError> {
         let writes = std::mem::take(&mut self.writes);
-        let fork_choice = self.fork_choice.to_bytes();
+        let fork_choice = self.fork_choice.persist();
+        let deltas_before = self.fork_choice_deltas;
         let finalized_slot = self
             .fork_choice
             .finalized_checkpoint()
             .epoch
             .saturating_mul(P::slots_per_epoch());
-        self.store.write(|batch| -> Result<(), CoreError> {
+        self.fork_choice_deltas = self.store.write(|batch| -> Result<u32, CoreError> {
             for write in &writes {
                 match write {
                     Write::Block(root, block) => batch.put_block(
@@ -843,7 +879,20 @@ impl<P: Preset> Chain<P> {
                     }
                 }
             }
-            batch.put_meta(meta::FORK_CHOICE, &fork_choice)?;
+            let deltas_after = match &fork_choice {
+                Persisted::Full(bytes) => {
+                    batch.put_meta(meta::FORK_CHOICE, bytes)?;
+                    for i in 0..deltas_before {
+                        batch.delete_meta(&meta::fork_choice_delta(i))?;
+                    }
+                    0
+                }
+                Persisted::Delta(bytes) => {
+                    batch.put_meta(&meta::fork_choice_delta(deltas_before), bytes)?;
+                    deltas_before.saturating_add(1)
+                }
+            };
+            batch.put_meta(meta::FORK_CHOICE_DELTAS, &deltas_after.to_le_bytes())?;
             batch.put_meta(meta::HEAD, self.head.block_root.as_slice())?;
             batch.put_meta(meta::GENESIS_BLOCK_ROOT, self.genesis_block_root.as_slice())?;
             if let Some((block_root, state_root)) = self.anchor {
@@ -851,7 +900,7 @@ impl<P: Preset> Chain<P> {
                 record.extend_from_slice(state_root.as_slice());
                 batch.put_meta(meta::ANCHOR, &record)?;
             }
-            Ok(())
+            Ok(deltas_after)
         })?;
         Ok(())
     }
