@@ -13,14 +13,6 @@ pub const KNOWN_SKIPS: &[(&str, &str)] = &[
         "*/electra/transition",
         "needs Deneb block processing (Keel implements Electra onwards)",
     ),
-    // Keel's verify stage validates Fulu messages against Fulu states (its Snapshot holds only
-    // Fulu states). Electra vectors are signed under the Electra fork version and use Electra's
-    // blob limit; `upgrade_to_fulu` would change `state.fork` and so every signing domain the
-    // rules compute, so they cannot be run faithfully.
-    (
-        "*/electra/networking",
-        "Keel's gossip rules are Fulu-only (an upgraded state would change signing domains)",
-    ),
 ];
 
 pub fn known_skip(components: &[&str]) -> Option<&'static str> {

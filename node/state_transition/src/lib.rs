@@ -27,7 +27,10 @@
 //! - [`transition_across_forks`]: `process_slots` and `state_transition` across a fork
 //!   boundary (upgrading the state at the fork's first slot).
 //! - [`shuffling`], [`merkle`]: swap-or-not shuffling and Merkle proofs.
-//! - [`fulu`]: Fulu's own functions (the `das-core.md` custody helpers).
+//! - [`electra`], [`fulu`]: each fork's own functions (Electra's blob-sidecar checks; the
+//!   `das-core.md` custody helpers and the data-column checks).
+//! - [`held_state`]: Electra states held in Fulu's container (what the snapshot's readers hold),
+//!   and [`held_state::StateFork`], the rules that still differ between the two.
 //!
 //! Arithmetic on input-derived values is checked; indexing goes through `get`. Where a hot loop
 //! needs plain arithmetic, the function carries a local `allow` with the invariant that makes it
@@ -44,10 +47,12 @@
 pub mod accessors;
 pub mod block;
 pub mod cache;
+pub mod electra;
 pub mod epoch;
 pub mod error;
 pub mod fulu;
 pub mod genesis;
+pub mod held_state;
 pub mod math;
 pub mod merkle;
 pub mod mutators;

@@ -16,8 +16,15 @@
 //! The operation topics (exits, slashings, BLS changes, sync contributions) read the head state,
 //! as the spec's `state` parameter for them is the head state.
 //!
+//! Electra and Fulu messages are both validated. The snapshot holds states in Fulu's container
+//! (an Electra state keeps its own `state.fork`, so the signing domains computed from it are
+//! Electra's; see `keel_state_transition::held_state`); where the two forks' rules still differ
+//! (the block blob limit, whether a state already knows a slot's proposer, advancing a state)
+//! the rule asks [`StateFork`], the fork of the parent (or target) state at the message's slot.
+//!
 //! Data column sidecars and their partial messages are in [`data_column`]: their header rules
-//! follow the block's, with the inclusion and KZG proofs of the Fulu p2p spec.
+//! follow the block's, with the inclusion and KZG proofs of the Fulu p2p spec. Blob sidecars
+//! (Electra) are in [`blob_sidecar`], with the same header rules.
 
 use crate::bls_batch::{BatchItem, verify_batch};
 use crate::verified::{
@@ -36,6 +43,7 @@ use keel_config::signing::compute_signing_root;
 use keel_crypto::bls::{PublicKey, SignatureSet};
 use keel_pipeline_api::{ForkChoiceNode, Snapshot, StateEntry, Verdict};
 use keel_state_transition::accessors::{compute_epoch_at_slot, get_current_epoch, get_domain};
+use keel_state_transition::held_state::{StateFork, process_slots_held};
 use keel_state_transition::predicates::{
     is_active_validator, is_slashable_attestation_data, is_slashable_validator,
 };
@@ -59,6 +67,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+mod blob_sidecar;
 mod data_column;
 
 /// Why a message was not accepted. `Ignore` costs the sender nothing; `Reject` is penalised.
@@ -77,6 +86,11 @@ impl GossipError {
             GossipError::Reject(reason) => Verdict::Reject(reason.clone()),
         }
     }
+}
+
+/// A held state whose `state.fork` is neither Electra's nor Fulu's in the config.
+fn unknown_state_fork() -> GossipError {
+    ignore("the state is of a fork Keel does not validate against")
 }
 
 fn ignore(reason: impl Into<String>) -> GossipError {
@@ -111,6 +125,9 @@ enum SeenKey {
     /// `(block_header.slot, block_header.proposer_index, sidecar.index)` of a data column
     /// sidecar (the spec's `data_column_sidecar_tuples`).
     DataColumn(Slot, ValidatorIndex, u64),
+    /// `(block_header.slot, block_header.proposer_index, sidecar.index)` of a blob sidecar
+    /// (the spec's `blob_sidecar_tuples`).
+    BlobSidecar(Slot, ValidatorIndex, u64),
     /// A partial-column header to remember once its signature verified:
     /// `(block_header.slot, group block root, hash_tree_root(header))`. Never enters the seen
     /// set: [`GossipValidator::finish`] moves the header from the candidates to the validated
@@ -125,6 +142,7 @@ impl SeenKey {
             | SeenKey::SyncMessage(slot, _, _)
             | SeenKey::ContributionAggregator(slot, _, _)
             | SeenKey::DataColumn(slot, _, _)
+            | SeenKey::BlobSidecar(slot, _, _)
             | SeenKey::PartialHeader(slot, _, _) => compute_epoch_at_slot::<P>(slot),
             SeenKey::Attester(epoch, _) | SeenKey::Aggregator(epoch, _) => epoch,
             // Each can happen once per validator: kept for good (bounded by the registry).
@@ -299,7 +317,7 @@ impl<P: Preset> GossipValidator<P> {
 
     // ------------------------------------------------------------------ beacon_block
 
-    /// `beacon_block` (Fulu's `validate_beacon_block_gossip`).
+    /// `beacon_block` (Electra's and Fulu's `validate_beacon_block_gossip`).
     ///
     /// Where the spec's store has a block but not its state (its consensus validation failed),
     /// the snapshot has a fork-choice node whose post-state it does not hold.
@@ -309,9 +327,11 @@ impl<P: Preset> GossipValidator<P> {
         block: &SignedBeaconBlock<P>,
         received_at: Instant,
     ) -> Result<Pending<VerifiedBlock<P>>, GossipError> {
-        let SignedBeaconBlock::Fulu(signed) = block else {
+        // Electra and Fulu blocks share one container; which fork's rules apply is the parent
+        // state's fork at the block's slot (checked against the variant below).
+        let (SignedBeaconBlock::Electra(signed) | SignedBeaconBlock::Fulu(signed)) = block else {
             return Err(reject(format!(
-                "a {:?} block on a Fulu topic",
+                "a {:?} block: Keel validates Electra and Fulu blocks",
                 block.fork_name()
             )));
         };
@@ -389,25 +409,32 @@ impl<P: Preset> GossipValidator<P> {
         {
             return Err(reject("the finalized checkpoint is not an ancestor"));
         }
-        // [REJECT] blob commitments within Fulu's `get_blob_parameters` limit.
+        // The block's fork: its parent state's, advanced to the block's slot. The decoder chose
+        // the variant by the topic's fork digest; a block of the other fork is invalid here.
+        let fork = self.state_fork_at(parent_state, message.slot)?;
+        let variant_fork = match block {
+            SignedBeaconBlock::Electra(_) => Some(StateFork::Electra),
+            SignedBeaconBlock::Fulu(_) => Some(StateFork::Fulu),
+            _ => None,
+        };
+        if variant_fork != Some(fork) {
+            return Err(reject(format!(
+                "a {:?} block at a slot of {fork:?}",
+                block.fork_name()
+            )));
+        }
+        // [REJECT] blob commitments within the fork's limit: `MAX_BLOBS_PER_BLOCK_ELECTRA`, or
+        // Fulu's `get_blob_parameters`.
         let epoch = compute_epoch_at_slot::<P>(message.slot);
-        let max_blobs = self.config.get_blob_parameters(epoch).max_blobs_per_block;
+        let max_blobs = fork.max_blobs_per_block::<P>(&self.config, epoch);
         if message.body.blob_kzg_commitments.len() as u64 > max_blobs {
             return Err(reject(format!(
                 "{} blob commitments, the limit is {max_blobs}",
                 message.body.blob_kzg_commitments.len()
             )));
         }
-        // [REJECT] the expected proposer, from the parent's state: Fulu's proposer lookahead
-        // names the proposers of the parent state's current and next epochs.
-        let expected = match proposer_from_lookahead::<P>(&parent_state.state, message.slot) {
-            Some(proposer) => proposer,
-            None => {
-                let advanced = self.advanced_state(parent_state, epoch)?;
-                proposer_from_lookahead::<P>(&advanced, message.slot)
-                    .ok_or_else(|| ignore("proposer lookahead does not reach the block"))?
-            }
-        };
+        // [REJECT] the expected proposer, from the parent's state.
+        let expected = self.expected_proposer(parent_state, message.slot)?;
         if expected != message.proposer_index {
             return Err(reject(format!(
                 "proposer {} is not the expected {expected}",
@@ -435,10 +462,41 @@ impl<P: Preset> GossipValidator<P> {
         })
     }
 
+    /// The fork whose rules a message at `slot` follows: that of `entry`'s state advanced to
+    /// the slot ([`StateFork::at_slot`]).
+    fn state_fork_at(&self, entry: &StateEntry<P>, slot: Slot) -> Result<StateFork, GossipError> {
+        StateFork::at_slot(&entry.state, &self.config, slot).ok_or_else(unknown_state_fork)
+    }
+
+    /// The fork of a held state itself ([`StateFork::of`]).
+    fn held_fork(&self, state: &fulu::BeaconState<P>) -> Result<StateFork, GossipError> {
+        StateFork::of(state, &self.config).ok_or_else(unknown_state_fork)
+    }
+
+    /// The proposer of `slot` in the context of `entry`'s state (`process_slots` to the slot,
+    /// then `get_beacon_proposer_index`): read from the state when its fork already knows it
+    /// (Fulu's lookahead covers the next epoch too, Electra's selection only the current one),
+    /// else from the state advanced to the slot's epoch.
+    fn expected_proposer(
+        &self,
+        entry: &StateEntry<P>,
+        slot: Slot,
+    ) -> Result<ValidatorIndex, GossipError> {
+        let fork = self.held_fork(&entry.state)?;
+        if let Some(proposer) = fork.proposer_without_advancing(&entry.state, slot) {
+            return Ok(proposer);
+        }
+        let advanced = self.advanced_state(entry, compute_epoch_at_slot::<P>(slot))?;
+        self.held_fork(&advanced)?
+            .proposer_without_advancing(&advanced, slot)
+            .ok_or_else(|| ignore("the proposer of the slot is not known"))
+    }
+
     /// `entry`'s state advanced through empty slots to the start of `epoch` (for a block more
     /// than an epoch after its parent, or an attestation whose target state is older than the
-    /// shuffling it needs). Computed here, on the stage's threads, never by the core; the last
-    /// few are kept.
+    /// shuffling it needs), by the rules of the state's fork ([`process_slots_held`]: an
+    /// Electra state upgraded at `FULU_FORK_EPOCH`). Computed here, on the stage's threads,
+    /// never by the core; the last few are kept.
     fn advanced_state(
         &self,
         entry: &StateEntry<P>,
@@ -449,15 +507,16 @@ impl<P: Preset> GossipValidator<P> {
         if let Some((_, state)) = advanced.iter().find(|(k, _)| *k == key) {
             return Ok(Arc::clone(state));
         }
-        let mut state = (*entry.state).clone();
+        let fork = self.held_fork(&entry.state)?;
         let epoch_start = epoch.saturating_mul(P::slots_per_epoch());
         let mut caches = self
             .caches
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        keel_state_transition::slot::process_slots(
-            &mut state,
+        let state = process_slots_held(
+            (*entry.state).clone(),
+            fork,
             &self.config,
             &mut caches,
             epoch_start,
@@ -1476,6 +1535,144 @@ mod tests {
             checkpoint_block::<Minimal>(&orphan, &Hash256::repeat_byte(3), 0),
             None
         );
+    }
+
+    /// A snapshot whose only block is an interop genesis (64 validators) held as `held`.
+    fn genesis_snapshot(config: &ChainConfig, electra: bool) -> (Snapshot<Minimal>, PubkeyCache) {
+        use keel_pipeline_api::{ForkChoiceView, Head};
+        use keel_state_transition::held_state::hold_electra_state;
+        let mut caches = Caches::new();
+        let validators: Vec<_> = (0..64)
+            .map(|i| {
+                let key = keel_crypto::bls::interop_secret_key(i).expect("interop key");
+                (key.public_key().to_bytes(), 32_000_000_000)
+            })
+            .collect();
+        let genesis = keel_state_transition::genesis::interop_genesis_state::<Minimal>(
+            config,
+            &validators,
+            1_700_000_000,
+            Hash256::repeat_byte(7),
+            Default::default(),
+            &mut caches,
+        )
+        .expect("genesis");
+        let state = if electra {
+            hold_electra_state(genesis, &mut caches).expect("held")
+        } else {
+            keel_state_transition::upgrade::upgrade_to_fulu(genesis, config, &mut caches)
+                .expect("upgraded")
+        };
+        let mut header = state.latest_block_header;
+        header.state_root = state.tree_hash_root();
+        let root = header.tree_hash_root();
+        let checkpoint = keel_types::phase0::Checkpoint { epoch: 0, root };
+        let pubkeys = PubkeyCache::from_state(&state);
+        let snapshot = Snapshot {
+            sequence: 0,
+            genesis_time: state.genesis_time,
+            genesis_validators_root: state.genesis_validators_root,
+            genesis_block_root: root,
+            current_slot: 0,
+            head: Head {
+                block_root: root,
+                slot: 0,
+                state_root: header.state_root,
+                optimistic: false,
+            },
+            justified: checkpoint,
+            finalized: checkpoint,
+            states: Arc::new(vec![StateEntry {
+                block_root: root,
+                state_root: header.state_root,
+                state: Arc::new(state),
+            }]),
+            fork_choice: Arc::new(ForkChoiceView {
+                justified: checkpoint,
+                finalized: checkpoint,
+                unrealized_justified: checkpoint,
+                unrealized_finalized: checkpoint,
+                nodes: vec![ForkChoiceNode {
+                    block_root: root,
+                    ..node(0, 0, None)
+                }],
+            }),
+            el_online: true,
+        };
+        (snapshot, pubkeys)
+    }
+
+    /// The block variant must be the fork of the parent state at the block's slot, and an
+    /// Electra state's proposer for a slot of its next epoch comes from the advanced state.
+    #[test]
+    fn blocks_follow_the_parent_states_fork() {
+        let config = ChainConfig::minimal();
+        for electra in [true, false] {
+            let (snapshot, pubkeys) = genesis_snapshot(&config, electra);
+            let root = snapshot.genesis_block_root;
+            let validator = GossipValidator::<Minimal>::new(Arc::new(config.clone()));
+            // A slot of the next epoch, so that an Electra parent state must be advanced.
+            let slot = Minimal::slots_per_epoch() + 1;
+            let ctx = GossipContext {
+                snapshot: &snapshot,
+                pubkeys: &pubkeys,
+                now_ms: snapshot.genesis_time * 1000 + slot * config.slot_duration_ms,
+            };
+            let mut block = keel_types::electra::SignedBeaconBlock::<Minimal>::default();
+            block.message.slot = slot;
+            block.message.parent_root = root;
+            block.message.body.execution_payload.timestamp =
+                snapshot.genesis_time + slot * config.slot_duration_ms / 1000;
+            let (right, wrong) = if electra {
+                (
+                    SignedBeaconBlock::Electra(block.clone()),
+                    SignedBeaconBlock::Fulu(block.clone()),
+                )
+            } else {
+                (
+                    SignedBeaconBlock::Fulu(block.clone()),
+                    SignedBeaconBlock::Electra(block.clone()),
+                )
+            };
+            let result = validator.validate_block(&ctx, &wrong, Instant::now());
+            assert!(
+                matches!(&result, Err(GossipError::Reject(r)) if r.contains("at a slot of")),
+                "electra {electra}: {:?}",
+                result.err()
+            );
+            // The right variant reaches the proposer rule; the expected proposer is that of the
+            // parent state advanced to the slot by the parent's fork.
+            let entry = snapshot.head_state().expect("head state");
+            let fork = StateFork::of(&entry.state, &config).expect("fork");
+            let mut caches = Caches::new();
+            let advanced = process_slots_held(
+                (*entry.state).clone(),
+                fork,
+                &config,
+                &mut caches,
+                Minimal::slots_per_epoch(),
+            )
+            .expect("advanced");
+            let expected = fork
+                .proposer_without_advancing(&advanced, slot)
+                .expect("proposer");
+            assert_eq!(
+                validator.expected_proposer(entry, slot),
+                Ok(expected),
+                "electra {electra}"
+            );
+            block.message.proposer_index = (expected + 1) % 64;
+            let right = match right {
+                SignedBeaconBlock::Electra(_) => SignedBeaconBlock::Electra(block.clone()),
+                _ => SignedBeaconBlock::Fulu(block.clone()),
+            };
+            let result = validator.validate_block(&ctx, &right, Instant::now());
+            assert!(
+                matches!(&result, Err(GossipError::Reject(r)) if r.contains("is not the expected")),
+                "electra {electra}: {:?}",
+                result.err()
+            );
+        }
     }
 
     #[test]

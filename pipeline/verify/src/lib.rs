@@ -14,8 +14,8 @@ pub mod verified;
 pub use gossip::{GossipContext, GossipError, GossipValidator, Pending};
 pub use stage::{StageSink, VerifyStage};
 pub use verified::{
-    AttestationOrigin, VerifiedAttestation, VerifiedAttesterSlashing, VerifiedBlock,
-    VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedDataColumnSidecar,
+    AttestationOrigin, VerifiedAttestation, VerifiedAttesterSlashing, VerifiedBlobSidecar,
+    VerifiedBlock, VerifiedBlsToExecutionChange, VerifiedContribution, VerifiedDataColumnSidecar,
     VerifiedPartialDataColumnSidecar, VerifiedProposerSlashing, VerifiedSyncMessage,
     VerifiedVoluntaryExit,
 };

@@ -194,6 +194,30 @@ impl<P: Preset> VerifiedDataColumnSidecar<P> {
     }
 }
 
+/// A blob sidecar (Electra) whose gossip rules, inclusion proof, KZG proof and header
+/// signature passed.
+#[derive(Debug, Clone)]
+pub struct VerifiedBlobSidecar<P: Preset> {
+    pub(crate) sidecar: Arc<keel_types::deneb::BlobSidecar<P>>,
+    /// `hash_tree_root(sidecar.signed_block_header.message)`: the block it belongs to.
+    pub(crate) block_root: Hash256,
+    pub(crate) received_at: Instant,
+}
+
+impl<P: Preset> VerifiedBlobSidecar<P> {
+    pub fn sidecar(&self) -> &Arc<keel_types::deneb::BlobSidecar<P>> {
+        &self.sidecar
+    }
+
+    pub fn block_root(&self) -> Hash256 {
+        self.block_root
+    }
+
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+}
+
 /// A partial data column sidecar whose gossip rules passed: its header (if it carried one) is
 /// valid and signed, and its cells (if any) match the commitments of `header`.
 #[derive(Debug, Clone)]

@@ -16,10 +16,13 @@
 //! topic's `validate_*` and then [`GossipValidator::finish`] (signatures, seen-marking), with one
 //! validator per case so that its seen-caches carry across the case's messages.
 //!
-//! Only Fulu runs: Keel's verify stage validates Fulu messages against Fulu states. Electra
-//! vectors are signed under the Electra fork version (and use Electra's blob limit), so
-//! upgrading their state with `upgrade_to_fulu` would change every signing domain the rules
-//! compute; they are listed in `skips.rs` instead. Topics without a Keel rule are skipped.
+//! Electra and Fulu run. The snapshot holds states in Fulu's container; an Electra case's states
+//! (its `state` and the blocks' post-states, computed by Electra's state transition) are held
+//! there *without* `upgrade_to_fulu` (`keel_state_transition::held_state`): `state.fork` stays
+//! Electra's, so every signing domain the rules compute is Electra's, and the rules that still
+//! differ (the blob limit, the proposer of a slot, advancing a state) follow the held state's
+//! fork. The config is the case's or the preset's, as for Fulu: its fork schedule is not what
+//! tells an Electra state from a Fulu one. Topics without a Keel rule are skipped.
 //!
 //! `get_custody_groups` and `compute_columns_for_custody_group` call the custody helpers of
 //! `keel_state_transition::fulu::das_core` with the preset's config.
@@ -29,15 +32,15 @@ use crate::runners::common::{config, read_ssz};
 use keel_config::ChainConfig;
 use keel_pipeline_api::{ForkChoiceNode, ForkChoiceView, Head, Snapshot, StateEntry};
 use keel_state_transition::Caches;
-use keel_state_transition::PostElectraFields;
 use keel_state_transition::block::{SignatureStrategy, StaticExecutionEngine, state_transition};
 use keel_state_transition::fulu::das_core::{
     compute_columns_for_custody_group, get_custody_groups,
 };
+use keel_state_transition::held_state::HoldableState;
 use keel_state_transition::pubkey_cache::PubkeyCache;
 use keel_types::phase0::Checkpoint;
 use keel_types::tree_hash::TreeHash;
-use keel_types::{Hash256, Mainnet, Minimal, Preset, Uint256, altair, electra, fulu};
+use keel_types::{Hash256, Mainnet, Minimal, Preset, Uint256, altair, deneb, electra, fulu};
 use keel_verify::{GossipContext, GossipError, GossipValidator, Pending};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -45,6 +48,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
+    if fork == "electra" {
+        // Electra's networking vectors are all gossip rules (the custody helpers are Fulu's).
+        return match (preset, handler) {
+            ("minimal", h) if h.starts_with("gossip_") => {
+                Some(run::<Minimal, electra::BeaconState<Minimal>>)
+            }
+            ("mainnet", h) if h.starts_with("gossip_") => {
+                Some(run::<Mainnet, electra::BeaconState<Mainnet>>)
+            }
+            _ => None,
+        };
+    }
     if fork != "fulu" {
         return None;
     }
@@ -56,8 +71,12 @@ pub fn handler(preset: &str, fork: &str, handler: &str) -> Option<HandlerFn> {
         ("mainnet", "compute_columns_for_custody_group") => {
             Some(run_compute_columns_for_custody_group::<Mainnet>)
         }
-        ("minimal", h) if h.starts_with("gossip_") => Some(run::<Minimal>),
-        ("mainnet", h) if h.starts_with("gossip_") => Some(run::<Mainnet>),
+        ("minimal", h) if h.starts_with("gossip_") => {
+            Some(run::<Minimal, fulu::BeaconState<Minimal>>)
+        }
+        ("mainnet", h) if h.starts_with("gossip_") => {
+            Some(run::<Mainnet, fulu::BeaconState<Mainnet>>)
+        }
         _ => None,
     }
 }
@@ -198,6 +217,7 @@ const TOPICS: &[&str] = &[
     "bls_to_execution_change",
     "attester_slashing",
     "sync_committee_contribution_and_proof",
+    "blob_sidecar",
     "data_column_sidecar",
     "partial_data_column_sidecar",
 ];
@@ -206,7 +226,9 @@ const TOPICS: &[&str] = &[
 /// validated headers).
 const PARTIAL_TOPIC: &str = "partial_data_column_sidecar";
 
-fn run<P: Preset>(case: &Case) -> CaseResult {
+/// One case; `S` is the state type of the case's fork (the vectors' `state` and the blocks'
+/// post-states), held in the snapshot as the verify stage holds states.
+fn run<P: Preset, S: HoldableState<P>>(case: &Case) -> CaseResult {
     let meta: Meta = case.read_yaml("meta.yaml")?;
     if !TOPICS.contains(&meta.topic.as_str()) {
         return Ok(Outcome::Skip(format!(
@@ -223,7 +245,7 @@ fn run<P: Preset>(case: &Case) -> CaseResult {
         return Err(mismatch("partial column headers on a non-column topic"));
     }
     let config = case_config::<P>(case)?;
-    let (snapshot, pubkeys) = build_snapshot::<P>(case, &meta, &config)?;
+    let (snapshot, pubkeys) = build_snapshot::<P, S>(case, &meta, &config)?;
     let validator = GossipValidator::<P>::new(Arc::new(config));
     // `seen.partial_data_column_headers`, preloaded.
     for seen in meta.seen_partial_data_column_headers.iter().flatten() {
@@ -299,8 +321,13 @@ fn validate<P: Preset>(
     }
     Ok(match topic {
         "beacon_block" => {
+            // Electra's and Fulu's blocks share one container; the variant is the case's fork,
+            // as the decoder would pick it from the topic's fork digest.
             let block: fulu::SignedBeaconBlock<P> = read_ssz(case, stem)?;
-            let block = keel_types::SignedBeaconBlock::Fulu(block);
+            let block = match case.fork.as_str() {
+                "electra" => keel_types::SignedBeaconBlock::Electra(block),
+                _ => keel_types::SignedBeaconBlock::Fulu(block),
+            };
             done(
                 validator,
                 validator.validate_block(ctx, &block, received),
@@ -359,6 +386,12 @@ fn validate<P: Preset>(
                 rng,
             )
         }
+        "blob_sidecar" => {
+            let sidecar: deneb::BlobSidecar<P> = read_ssz(case, stem)?;
+            let pending =
+                validator.validate_blob_sidecar(ctx, subnet()?, &Arc::new(sidecar), received);
+            done(validator, pending, rng)
+        }
         "data_column_sidecar" => {
             let sidecar: fulu::DataColumnSidecar<P> = read_ssz(case, stem)?;
             let pending = validator.validate_data_column_sidecar(
@@ -393,7 +426,7 @@ fn validate<P: Preset>(
 }
 
 /// The case's own `config.yaml` when it has one (some vectors override values such as
-/// `BLOB_SCHEDULE`), else the preset's.
+/// `BLOB_SCHEDULE`, or schedule Capella for the BLS-change rule), else the preset's.
 fn case_config<P: Preset>(case: &Case) -> Result<ChainConfig, CaseError> {
     if !case.exists("config.yaml") {
         return Ok(config::<P>().clone());
@@ -402,13 +435,29 @@ fn case_config<P: Preset>(case: &Case) -> Result<ChainConfig, CaseError> {
         file: case.file("config.yaml").display().to_string(),
         reason: e.to_string(),
     })?;
+    let has = |key: &str| text.lines().any(|l| l.starts_with(&format!("{key}:")));
+    let mut prefix = String::new();
     // The vectors' configs leave out the network name Keel's parser requires.
-    let text = if text.lines().any(|l| l.starts_with("CONFIG_NAME:")) {
-        text
-    } else {
-        format!("CONFIG_NAME: '{}'\n{text}", P::NAME)
-    };
-    ChainConfig::from_yaml_str(&text).map_err(|e| mismatch(format!("config.yaml: {e}")))
+    if !has("CONFIG_NAME") {
+        prefix.push_str(&format!("CONFIG_NAME: '{}'\n", P::NAME));
+    }
+    // An Electra case's config is written by Electra's spec, which has no Fulu keys; Keel's
+    // parser requires them (every fork Keel knows), so they come from the preset's spec config
+    // (Fulu unscheduled there), as they would in the spec's own config file.
+    let spec = config::<P>();
+    if !has("FULU_FORK_VERSION") {
+        let version: String = spec
+            .fulu_fork_version
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        prefix.push_str(&format!("FULU_FORK_VERSION: 0x{version}\n"));
+    }
+    if !has("FULU_FORK_EPOCH") {
+        prefix.push_str(&format!("FULU_FORK_EPOCH: {}\n", spec.fulu_fork_epoch));
+    }
+    ChainConfig::from_yaml_str(&format!("{prefix}{text}"))
+        .map_err(|e| mismatch(format!("config.yaml: {e}")))
 }
 
 fn root(s: &str) -> Result<Hash256, CaseError> {
@@ -419,17 +468,25 @@ fn root(s: &str) -> Result<Hash256, CaseError> {
     Ok(Hash256::from_slice(&bytes))
 }
 
-/// The case's store as the snapshot the core would publish for it.
-fn build_snapshot<P: Preset>(
+/// The case's store as the snapshot the core would publish for it. Blocks are imported on the
+/// case fork's own states (`S`); the snapshot holds each in Fulu's container
+/// ([`HoldableState::into_held`]: an Electra state keeps its fork, so its signing domains), under
+/// the state root of the real state.
+fn build_snapshot<P: Preset, S: HoldableState<P>>(
     case: &Case,
     meta: &Meta,
     config: &ChainConfig,
 ) -> Result<(Snapshot<P>, PubkeyCache), CaseError> {
-    let mut anchor: fulu::BeaconState<P> = read_ssz(case, "state")?;
-    anchor
+    let mut caches = Caches::new();
+    let mut anchor_state: S = read_ssz(case, "state")?;
+    anchor_state
         .apply_pending_updates()
         .map_err(|e| mismatch(format!("anchor state: {e}")))?;
-    let anchor_state_root = anchor.tree_hash_root();
+    let anchor_state_root = anchor_state.tree_hash_root();
+    let anchor = anchor_state
+        .clone()
+        .into_held(&mut caches)
+        .map_err(|e| mismatch(format!("holding the anchor state: {e}")))?;
     // The anchor block: the state's latest header with its state root filled in.
     let mut header = anchor.latest_block_header;
     if header.state_root == Hash256::ZERO {
@@ -458,7 +515,6 @@ fn build_snapshot<P: Preset>(
         anchor_block = Some(entry.block.clone());
     }
     let mut pubkeys = PubkeyCache::from_state(&anchor);
-    let mut caches = Caches::new();
 
     // The anchor block's slot (the state may have been advanced past it).
     let anchor_slot = anchor.latest_block_header.slot;
@@ -472,6 +528,9 @@ fn build_snapshot<P: Preset>(
         validity: "valid",
         execution_block_hash: anchor.latest_execution_payload_header.block_hash,
     }];
+    // The case fork's post-states, for importing their children.
+    let mut fork_states: HashMap<Hash256, S> = HashMap::new();
+    fork_states.insert(anchor_root, anchor_state);
     let mut states: HashMap<Hash256, StateEntry<P>> = HashMap::new();
     states.insert(
         anchor_root,
@@ -516,10 +575,10 @@ fn build_snapshot<P: Preset>(
             // Seen, but its consensus validation failed: no post-state.
             continue;
         }
-        let parent = states
+        let parent = fork_states
             .get(&block.parent_root)
             .ok_or_else(|| mismatch(format!("{}: parent state unknown", entry.block)))?;
-        let mut state = (*parent.state).clone();
+        let mut state = parent.clone();
         state_transition(
             &mut state,
             signed,
@@ -539,12 +598,17 @@ fn build_snapshot<P: Preset>(
             state_root: block.state_root,
             optimistic: validity != "valid",
         };
+        let held = state
+            .clone()
+            .into_held(&mut caches)
+            .map_err(|e| mismatch(format!("holding {}: {e}", entry.block)))?;
+        fork_states.insert(block_root, state);
         states.insert(
             block_root,
             StateEntry {
                 block_root,
                 state_root: block.state_root,
-                state: Arc::new(state),
+                state: Arc::new(held),
             },
         );
     }

@@ -13,12 +13,11 @@
 
 use super::{
     GossipContext, GossipError, GossipValidator, PartialHeaderEntry, Pending, SeenKey,
-    checkpoint_block, ignore, owned_set, proposer_from_lookahead, reject,
+    checkpoint_block, ignore, owned_set, reject,
 };
 use crate::verified::{VerifiedDataColumnSidecar, VerifiedPartialDataColumnSidecar};
 use keel_crypto::kzg::Kzg;
 use keel_pipeline_api::StateEntry;
-use keel_state_transition::accessors::compute_epoch_at_slot;
 use keel_state_transition::fulu::p2p_interface::{
     compute_subnet_for_data_column_sidecar, verify_data_column_sidecar,
     verify_data_column_sidecar_inclusion_proof, verify_data_column_sidecar_kzg_proofs,
@@ -36,8 +35,8 @@ use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 /// What the header rules found: the parent's post-state, for the proposer and the signature.
-struct HeaderChecks<'s, P: Preset> {
-    parent_state: &'s StateEntry<P>,
+pub(super) struct HeaderChecks<'s, P: Preset> {
+    pub(super) parent_state: &'s StateEntry<P>,
 }
 
 impl<P: Preset> GossipValidator<P> {
@@ -261,7 +260,7 @@ impl<P: Preset> GossipValidator<P> {
     }
 
     /// `compute_start_slot_at_epoch(store.finalized_checkpoint.epoch)`.
-    fn finalized_slot(&self, ctx: &GossipContext<'_, P>) -> u64 {
+    pub(super) fn finalized_slot(&self, ctx: &GossipContext<'_, P>) -> u64 {
         ctx.snapshot
             .finalized
             .epoch
@@ -272,7 +271,7 @@ impl<P: Preset> GossipValidator<P> {
     /// block's: not from the future, after finality, a known proposer, a known and valid
     /// parent at a lower slot, and the finalized checkpoint among its ancestors. `what` names
     /// the message in the reasons ("sidecar", "header").
-    fn check_block_header<'s>(
+    pub(super) fn check_block_header<'s>(
         &self,
         ctx: &GossipContext<'s, P>,
         signed_header: &SignedBeaconBlockHeader,
@@ -323,25 +322,17 @@ impl<P: Preset> GossipValidator<P> {
         Ok(HeaderChecks { parent_state })
     }
 
-    /// [REJECT] the header's proposer is the parent state's proposer for its slot (Fulu's
-    /// lookahead, or the parent state advanced when the slot is beyond it).
-    fn check_header_proposer(
+    /// [REJECT] the header's proposer is the parent state's proposer for its slot (read from
+    /// the parent state, or from it advanced when its fork does not know the slot's proposer
+    /// yet).
+    pub(super) fn check_header_proposer(
         &self,
         checks: &HeaderChecks<'_, P>,
         signed_header: &SignedBeaconBlockHeader,
         what: &str,
     ) -> Result<(), GossipError> {
         let header = &signed_header.message;
-        let parent_state = checks.parent_state;
-        let expected = match proposer_from_lookahead::<P>(&parent_state.state, header.slot) {
-            Some(proposer) => proposer,
-            None => {
-                let epoch = compute_epoch_at_slot::<P>(header.slot);
-                let advanced = self.advanced_state(parent_state, epoch)?;
-                proposer_from_lookahead::<P>(&advanced, header.slot)
-                    .ok_or_else(|| ignore("proposer lookahead does not reach the header"))?
-            }
-        };
+        let expected = self.expected_proposer(checks.parent_state, header.slot)?;
         if expected != header.proposer_index {
             return Err(reject(format!(
                 "{what} proposer_index does not match expected proposer"
@@ -352,7 +343,7 @@ impl<P: Preset> GossipValidator<P> {
 
     /// The proposer's signature over the header, in `DOMAIN_BEACON_PROPOSER` of its epoch
     /// (checked in the batch).
-    fn header_signature_set(
+    pub(super) fn header_signature_set(
         &self,
         ctx: &GossipContext<'_, P>,
         checks: &HeaderChecks<'_, P>,
