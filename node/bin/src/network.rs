@@ -10,7 +10,9 @@ use keel_p2p::{EnrFields, Family, Limits, NetworkApp, NetworkConfig, ResponseCod
 use keel_pipeline_api::{GossipKind, GossipTopic, RawMessage, SnapshotCell};
 use keel_state_transition::accessors::compute_epoch_at_slot;
 use keel_store::Store;
-use keel_types::fulu::{MetaData, StatusV2};
+use keel_types::fulu::{
+    DataColumnSidecarsByRangeRequest, DataColumnSidecarsByRootRequest, MetaData, StatusV2,
+};
 use keel_types::phase0::{BeaconBlocksByRangeRequest, ENRForkID};
 use keel_types::ssz::{Decode, Encode};
 use keel_types::{Hash256, Preset};
@@ -96,6 +98,79 @@ impl<P: Preset> NodeNetwork<P> {
     }
 }
 
+impl<P: Preset> NodeNetwork<P> {
+    /// `MAX_REQUEST_DATA_COLUMN_SIDECARS`: sidecars per answer, at most.
+    fn max_columns(&self) -> usize {
+        usize::try_from(self.config.max_request_blocks_deneb.saturating_mul(128))
+            .unwrap_or(usize::MAX)
+    }
+
+    fn column_chunk(
+        &self,
+        read: &keel_store::ReadView<'_, P>,
+        root: &Hash256,
+        slot: u64,
+        index: u64,
+    ) -> Option<Chunk> {
+        let ssz = read.data_column(root, index).ok()??;
+        Some(Chunk::Success {
+            context: self.digest_at_slot(slot),
+            ssz,
+        })
+    }
+
+    fn columns_by_range(&self, request: &[u8]) -> Vec<Chunk> {
+        let Ok(request) = DataColumnSidecarsByRangeRequest::<P>::from_ssz_bytes(request) else {
+            return invalid("malformed DataColumnSidecarsByRange request");
+        };
+        let count = request.count.min(self.config.max_request_blocks_deneb);
+        let Ok(read) = self.store.read() else {
+            return server_error();
+        };
+        let mut chunks = Vec::new();
+        for slot in request.start_slot..request.start_slot.saturating_add(count) {
+            let Some(root) = read.block_root_at_slot(slot).ok().flatten() else {
+                continue;
+            };
+            for index in request.columns.iter() {
+                if chunks.len() >= self.max_columns() {
+                    return chunks;
+                }
+                chunks.extend(self.column_chunk(&read, &root, slot, *index));
+            }
+        }
+        chunks
+    }
+
+    fn columns_by_root(&self, request: &[u8]) -> Vec<Chunk> {
+        let Ok(request) = DataColumnSidecarsByRootRequest::<P>::from_ssz_bytes(request) else {
+            return invalid("malformed DataColumnSidecarsByRoot request");
+        };
+        let Ok(read) = self.store.read() else {
+            return server_error();
+        };
+        let mut chunks = Vec::new();
+        for id in request.iter() {
+            // The context bytes are the digest at the block's slot.
+            let Some(slot) = read
+                .block(&id.block_root)
+                .ok()
+                .flatten()
+                .map(|block| block.message().slot())
+            else {
+                continue;
+            };
+            for index in id.columns.iter() {
+                if chunks.len() >= self.max_columns() {
+                    return chunks;
+                }
+                chunks.extend(self.column_chunk(&read, &id.block_root, slot, *index));
+            }
+        }
+        chunks
+    }
+}
+
 fn invalid(message: &str) -> Vec<Chunk> {
     vec![Chunk::Error {
         code: ResponseCode::InvalidRequest,
@@ -156,7 +231,9 @@ impl<P: Preset> NetworkApp for NodeNetwork<P> {
         match family {
             Family::BlocksByRange => self.blocks_by_range(request),
             Family::BlocksByRoot => self.blocks_by_root(request),
-            // Keel's devnet blocks carry no blobs; sidecars are not stored yet.
+            Family::DataColumnSidecarsByRange => self.columns_by_range(request),
+            Family::DataColumnSidecarsByRoot => self.columns_by_root(request),
+            // Blob sidecars ended with Fulu; a Fulu node keeps none to serve.
             _ => Vec::new(),
         }
     }
@@ -188,6 +265,8 @@ pub struct Subnets {
     pub sync_committee: Vec<u64>,
     /// The subnets of the columns this node custodies (`CUSTODY_REQUIREMENT` groups).
     pub data_column: Vec<u64>,
+    /// The columns themselves.
+    pub custody_columns: Vec<u64>,
 }
 
 impl Subnets {
@@ -199,12 +278,23 @@ impl Subnets {
         epoch: u64,
         all: bool,
     ) -> Self {
-        let data_column = custody_column_subnets::<P>(config, node_id);
+        let custody_columns = custody_columns::<P>(config, node_id);
+        let mut data_column: Vec<u64> = custody_columns
+            .iter()
+            .filter_map(|column| {
+                keel_state_transition::fulu::p2p_interface::compute_subnet_for_data_column_sidecar(
+                    config, *column,
+                )
+            })
+            .collect();
+        data_column.sort_unstable();
+        data_column.dedup();
         if all {
             return Subnets {
                 attestation: (0..config.attestation_subnet_count).collect(),
                 sync_committee: (0..SYNC_COMMITTEE_SUBNET_COUNT).collect(),
                 data_column,
+                custody_columns,
             };
         }
         let attestation = keel_state_transition::subnets::compute_subscribed_subnets::<P>(
@@ -218,17 +308,17 @@ impl Subnets {
             attestation,
             sync_committee: Vec::new(),
             data_column,
+            custody_columns,
         }
     }
 }
 
-/// The data column subnets of the node's custody groups (das-core `get_custody_groups`, then
-/// `compute_columns_for_custody_group` and `compute_subnet_for_data_column_sidecar`).
-fn custody_column_subnets<P: Preset>(config: &ChainConfig, node_id: [u8; 32]) -> Vec<u64> {
+/// The columns of the node's custody groups (das-core `get_custody_groups`, then
+/// `compute_columns_for_custody_group`), sorted.
+fn custody_columns<P: Preset>(config: &ChainConfig, node_id: [u8; 32]) -> Vec<u64> {
     use keel_state_transition::fulu::das_core::{
         compute_columns_for_custody_group, get_custody_groups,
     };
-    use keel_state_transition::fulu::p2p_interface::compute_subnet_for_data_column_sidecar;
     let node_id = keel_types::Uint256::from_be_bytes(node_id);
     let groups = match get_custody_groups(config, node_id, config.custody_requirement) {
         Ok(groups) => groups,
@@ -237,15 +327,14 @@ fn custody_column_subnets<P: Preset>(config: &ChainConfig, node_id: [u8; 32]) ->
             return Vec::new();
         }
     };
-    let mut subnets: Vec<u64> = groups
+    let mut columns: Vec<u64> = groups
         .into_iter()
         .filter_map(|group| compute_columns_for_custody_group::<P>(config, group).ok())
         .flatten()
-        .filter_map(|column| compute_subnet_for_data_column_sidecar(config, column))
         .collect();
-    subnets.sort_unstable();
-    subnets.dedup();
-    subnets
+    columns.sort_unstable();
+    columns.dedup();
+    columns
 }
 
 /// `SYNC_COMMITTEE_SUBNET_COUNT` (altair p2p-interface).

@@ -486,6 +486,11 @@ pub async fn start_network<P: Preset>(
         "gossip subscriptions"
     );
     let _ = running.p2p_metadata.set(network_config.metadata.clone());
+    // Blocks that commit to blobs wait for these columns (data availability).
+    let _ = running.core.sender.send(
+        keel_queue::Class::Block,
+        CoreInput::SetCustodyColumns(subnets.custody_columns.clone()),
+    );
     let app = Arc::new(crate::network::NodeNetwork::new(
         Arc::clone(config),
         Arc::clone(&running.core.snapshots),

@@ -123,6 +123,19 @@ impl<P: Preset> StageSink<P> for NodeSink<P> {
         }
     }
 
+    fn data_column_sidecar(&self, sidecar: keel_verify::VerifiedDataColumnSidecar<P>) {
+        // Columns gate their block's import: wait for room rather than drop one.
+        let core = self.core.clone();
+        self.runtime.spawn_blocking(move || {
+            if core
+                .send_blocking(Class::Block, CoreInput::DataColumn(sidecar))
+                .is_err()
+            {
+                tracing::debug!("the core has stopped; column not delivered");
+            }
+        });
+    }
+
     fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
         if peer != crate::duties::LOCAL_PEER
             && let Some(network) = self.network.get()

@@ -60,9 +60,14 @@ pub mod meta {
 #[path = "backfill.rs"]
 pub mod backfill;
 
+#[path = "availability.rs"]
+pub(crate) mod availability;
+
 /// A block change the next commit writes.
-enum Write<P: Preset> {
+pub(crate) enum Write<P: Preset> {
     Block(Hash256, Arc<SignedBeaconBlock<P>>),
+    /// A verified data column sidecar: block root, column index.
+    DataColumn(Hash256, u64, Arc<fulu::DataColumnSidecar<P>>),
     State(Hash256, Arc<State<P>>),
     DeleteBlock(Hash256),
     DeleteState(Hash256),
@@ -71,8 +76,12 @@ enum Write<P: Preset> {
 /// What importing a block did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {
-    Imported { root: Hash256 },
+    Imported {
+        root: Hash256,
+    },
     AlreadyKnown,
+    /// Parked until the node holds its custody columns (see `availability`).
+    AwaitingData,
 }
 
 /// The post-state of a block the chain holds, with what the store knows of it.
@@ -92,6 +101,7 @@ pub struct Chain<P: Preset> {
     fork_choice_deltas: u32,
     /// Post-states of every block fork choice holds, by block root.
     hot: HashMap<Hash256, HotBlock<P>>,
+    availability: availability::DataAvailability<P>,
     /// `store.checkpoint_states`, for the justified balances.
     checkpoint_states: BTreeMap<(u64, Hash256), Arc<State<P>>>,
     caches: Caches,
@@ -266,6 +276,7 @@ impl<P: Preset> Chain<P> {
             store,
             fork_choice,
             hot: HashMap::new(),
+            availability: availability::DataAvailability::default(),
             checkpoint_states: BTreeMap::new(),
             caches: Caches::new(),
             pubkeys: pubkeys.clone(),
@@ -490,6 +501,9 @@ impl<P: Preset> Chain<P> {
         if self.fork_choice.current_epoch() != epoch_before {
             self.op_pool.prune::<P>(self.fork_choice.current_epoch());
         }
+        if self.fork_choice.current_slot() != slot_before {
+            self.availability.expire(self.fork_choice.current_slot());
+        }
         self.update_head()
     }
 
@@ -508,6 +522,20 @@ impl<P: Preset> Chain<P> {
             return Ok(ImportOutcome::AlreadyKnown);
         }
         let status = execution_status(payload)?;
+        if !self.hot.contains_key(&block.message.parent_root) {
+            return Err(CoreError::UnknownParent(block.message.parent_root));
+        }
+        if !self.is_data_available(&block, &root) {
+            self.park(
+                root,
+                availability::Parked {
+                    block,
+                    payload,
+                    seen_at_ms,
+                },
+            );
+            return Ok(ImportOutcome::AwaitingData);
+        }
         let parent = self
             .hot
             .get(&block.message.parent_root)
@@ -534,9 +562,8 @@ impl<P: Preset> Chain<P> {
             unrealized_justified_checkpoint: pulled_up.current_justified_checkpoint,
             unrealized_finalized_checkpoint: pulled_up.finalized_checkpoint,
             execution_status: status,
-            // Keel's blocks carry no blobs yet (the dev engine builds none); a block with
-            // commitments waits for its columns once data-column gossip lands.
-            data_available: block.message.body.blob_kzg_commitments.is_empty(),
+            // Checked above: a block without its custody columns was parked.
+            data_available: true,
             seen_at_ms,
         };
         let finalized_before = self.fork_choice.finalized_checkpoint();
@@ -863,6 +890,13 @@ impl<P: Preset> Chain<P> {
                     }
                     Write::DeleteBlock(root) => {
                         batch.delete_block(root)?;
+                    }
+                    Write::DataColumn(root, index, sidecar) => {
+                        batch.put_data_column(
+                            root,
+                            *index,
+                            &keel_types::ssz::Encode::as_ssz_bytes(&**sidecar),
+                        )?;
                     }
                     Write::DeleteState(root) => {
                         batch.delete_state(root)?;

@@ -71,6 +71,11 @@ pub enum CoreInput<P: Preset> {
         blocks: Vec<Arc<keel_types::SignedBeaconBlock<P>>>,
         reply: Sender<Result<Frontier, CoreError>>,
     },
+    /// A data column sidecar that passed its gossip rules: stored, and counted towards its
+    /// block's data availability.
+    DataColumn(keel_verify::VerifiedDataColumnSidecar<P>),
+    /// The columns this node custodies (set once its network identity is known).
+    SetCustodyColumns(Vec<u64>),
 }
 
 impl<P: Preset> CoreInput<P> {
@@ -81,7 +86,9 @@ impl<P: Preset> CoreInput<P> {
             | CoreInput::Tick { .. }
             | CoreInput::ElOnline(_)
             | CoreInput::SyncedBlock { .. }
-            | CoreInput::Backfill { .. } => Class::Block,
+            | CoreInput::Backfill { .. }
+            | CoreInput::DataColumn(_)
+            | CoreInput::SetCustodyColumns(_) => Class::Block,
             CoreInput::SyncMessage(_) => Class::SyncMessage,
             CoreInput::Contribution(_) => Class::Aggregate,
             CoreInput::Attestation(a) => match a.origin() {
@@ -237,6 +244,9 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
                     tracing::debug!(%root, slot, "block imported");
                 }
                 Ok(ImportOutcome::AlreadyKnown) => {}
+                Ok(ImportOutcome::AwaitingData) => {
+                    tracing::debug!(root = %block.root(), slot, "block waits for its data columns");
+                }
                 Err(e) => {
                     metrics::counter!(metric::BLOCKS_REFUSED).increment(1);
                     tracing::warn!(root = %block.root(), slot, error = %e, "block refused");
@@ -286,7 +296,7 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
                 Ok(ImportOutcome::Imported { .. }) => {
                     metrics::counter!(metric::BLOCKS_IMPORTED).increment(1)
                 }
-                Ok(ImportOutcome::AlreadyKnown) => {}
+                Ok(ImportOutcome::AlreadyKnown | ImportOutcome::AwaitingData) => {}
                 Err(e) => {
                     metrics::counter!(metric::BLOCKS_REFUSED).increment(1);
                     tracing::debug!(%root, slot, error = %e, "synced block refused");
@@ -297,5 +307,20 @@ pub fn apply<P: Preset>(chain: &mut Chain<P>, input: CoreInput<P>) {
         CoreInput::Backfill { blocks, reply } => {
             let _ = reply.send(chain.backfill(&blocks));
         }
+        CoreInput::DataColumn(sidecar) => {
+            let root = sidecar.block_root();
+            match chain.on_data_column(Arc::clone(sidecar.sidecar()), root) {
+                Ok(Some(ImportOutcome::Imported { .. })) => {
+                    metrics::counter!(metric::BLOCKS_IMPORTED).increment(1);
+                    tracing::debug!(%root, "block imported once its columns arrived");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    metrics::counter!(metric::BLOCKS_REFUSED).increment(1);
+                    tracing::warn!(%root, error = %e, "block refused after its columns arrived");
+                }
+            }
+        }
+        CoreInput::SetCustodyColumns(columns) => chain.set_custody_columns(columns),
     }
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use keel_config::ChainConfig;
-use keel_core::{Chain, CoreError};
+use keel_core::{Chain, CoreError, ImportOutcome};
 use keel_crypto::bls::AggregateSignature;
 use keel_pipeline_api::PayloadStatus;
 use keel_state_transition::Caches;
@@ -88,46 +88,8 @@ fn drive(
             recorded.push(input);
         };
         step(chain, Input::Tick(slot * SLOT_MS));
-        let snapshot = chain.snapshot();
-        let head = snapshot.head_state().unwrap().clone();
-        let state = state_at_slot(&head.state, slot, config, &mut caches).unwrap();
-        let proposer = proposer_index(&state, &mut caches).unwrap();
-        let request = payload_request(&state, config, head.block_root).unwrap();
-        let payload = deneb::ExecutionPayload::<P> {
-            parent_hash: request.parent_hash,
-            prev_randao: request.prev_randao,
-            timestamp: request.timestamp,
-            withdrawals: request.withdrawals.clone().try_into().unwrap(),
-            block_number: state.latest_execution_payload_header.block_number + 1,
-            gas_limit: 30_000_000,
-            block_hash: Hash256::from_slice(&payload_hash(slot)),
-            ..Default::default()
-        };
-        let attestations = chain.op_pool().attestations_for_block::<P>(
-            slot,
-            state.current_justified_checkpoint,
-            state.previous_justified_checkpoint,
-        );
-        let contents = BlockContents {
-            payload,
-            execution_requests: Default::default(),
-            blob_kzg_commitments: Default::default(),
-            attestations,
-            sync_aggregate: None,
-            graffiti: Default::default(),
-        };
-        let mut pubkeys = PubkeyCache::from_state(&state);
-        let (block, _) = produce_block(
-            &state,
-            proposer,
-            &local.get(proposer).unwrap().0,
-            contents,
-            config,
-            &mut caches,
-            &mut pubkeys,
-        )
-        .unwrap();
-        step(chain, Input::Block(Arc::new(block)));
+        let block = produce_at(chain, config, slot, &local, &mut caches, Default::default());
+        step(chain, Input::Block(block));
 
         // Every committee of the slot attests to the new head, as one aggregate each.
         let snapshot = chain.snapshot();
@@ -175,6 +137,58 @@ fn drive(
         chain.commit().unwrap();
     }
     recorded
+}
+
+/// The block of `slot` on the chain's head, by the right proposer, with the pool's attestations
+/// and the given blob commitments.
+fn produce_at(
+    chain: &mut Chain<P>,
+    config: &ChainConfig,
+    slot: u64,
+    local: &LocalValidators,
+    caches: &mut Caches,
+    blob_kzg_commitments: keel_types::electra::BlobKzgCommitments<P>,
+) -> Arc<SignedBeaconBlock<P>> {
+    let snapshot = chain.snapshot();
+    let head = snapshot.head_state().unwrap().clone();
+    let state = state_at_slot(&head.state, slot, config, caches).unwrap();
+    let proposer = proposer_index(&state, caches).unwrap();
+    let request = payload_request(&state, config, head.block_root).unwrap();
+    let payload = deneb::ExecutionPayload::<P> {
+        parent_hash: request.parent_hash,
+        prev_randao: request.prev_randao,
+        timestamp: request.timestamp,
+        withdrawals: request.withdrawals.clone().try_into().unwrap(),
+        block_number: state.latest_execution_payload_header.block_number + 1,
+        gas_limit: 30_000_000,
+        block_hash: Hash256::from_slice(&payload_hash(slot)),
+        ..Default::default()
+    };
+    let attestations = chain.op_pool().attestations_for_block::<P>(
+        slot,
+        state.current_justified_checkpoint,
+        state.previous_justified_checkpoint,
+    );
+    let contents = BlockContents {
+        payload,
+        execution_requests: Default::default(),
+        blob_kzg_commitments,
+        attestations,
+        sync_aggregate: None,
+        graffiti: Default::default(),
+    };
+    let mut pubkeys = PubkeyCache::from_state(&state);
+    let (block, _) = produce_block(
+        &state,
+        proposer,
+        &local.get(proposer).unwrap().0,
+        contents,
+        config,
+        caches,
+        &mut pubkeys,
+    )
+    .unwrap();
+    Arc::new(block)
 }
 
 /// A distinct execution block hash per slot (nothing checks it without an engine).
@@ -235,4 +249,68 @@ fn finalizes_resumes_and_is_deterministic() {
     replayed.commit().unwrap();
     assert_eq!(replayed.head(), head);
     assert_eq!(replayed.store_digest().unwrap(), digest);
+}
+
+#[test]
+fn a_block_with_blobs_waits_for_its_custody_columns() {
+    let config = config();
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = open(dir.path(), &config);
+    chain.set_custody_columns(vec![70, 3]);
+    let local = LocalValidators::interop(0..VALIDATORS).unwrap();
+    let mut caches = Caches::new();
+    chain.on_tick(SLOT_MS).unwrap();
+    let commitments = vec![keel_types::KzgCommitment::default()]
+        .try_into()
+        .unwrap();
+    let block = produce_at(&mut chain, &config, 1, &local, &mut caches, commitments);
+    let root = block.message.tree_hash_root();
+    let genesis_head = chain.head().block_root;
+
+    let outcome = chain
+        .import_block(Arc::clone(&block), root, PayloadStatus::Valid, None)
+        .unwrap();
+    assert_eq!(outcome, ImportOutcome::AwaitingData);
+    assert_eq!(chain.head().block_root, genesis_head, "not imported yet");
+
+    let column = |index: u64| {
+        let mut sidecar = fulu::DataColumnSidecar::<P> {
+            index,
+            ..Default::default()
+        };
+        sidecar.signed_block_header.message.slot = 1;
+        Arc::new(sidecar)
+    };
+    assert_eq!(chain.on_data_column(column(3), root).unwrap(), None);
+    // A column the node does not custody does not complete it.
+    assert_eq!(chain.on_data_column(column(5), root).unwrap(), None);
+    assert_eq!(chain.head().block_root, genesis_head);
+    assert_eq!(
+        chain.on_data_column(column(70), root).unwrap(),
+        Some(ImportOutcome::Imported { root })
+    );
+    assert_eq!(chain.head().block_root, root);
+    chain.commit().unwrap();
+
+    // The columns are stored; a node that custodies nothing (no network) imports at once.
+    drop(chain);
+    let store = Store::<P>::open(dir.path(), &StoreOptions::default()).unwrap();
+    let read = store.read().unwrap();
+    for index in [3, 5, 70] {
+        assert!(
+            read.data_column(&root, index).unwrap().is_some(),
+            "column {index}"
+        );
+    }
+    drop(read);
+    drop(store);
+    let other = tempfile::tempdir().unwrap();
+    let mut chain = open(other.path(), &config);
+    chain.on_tick(SLOT_MS).unwrap();
+    assert_eq!(
+        chain
+            .import_block(block, root, PayloadStatus::Valid, None)
+            .unwrap(),
+        ImportOutcome::Imported { root }
+    );
 }
