@@ -116,7 +116,12 @@ impl<P: Preset> SyncChain<P> for NodeSyncChain<P> {
                 reply,
             },
         ];
-        ask_core(&self.core, inputs, answer).await.map(|_| ())
+        match ask_core(&self.core, inputs, answer).await? {
+            keel_core::ImportOutcome::AwaitingData => Err(ImportError::AwaitingData(root)),
+            keel_core::ImportOutcome::Imported { .. } | keel_core::ImportOutcome::AlreadyKnown => {
+                Ok(())
+            }
+        }
     }
 
     async fn backfill(

@@ -72,6 +72,10 @@ pub enum ImportError {
     /// The block's parent is not known: fetch it first.
     #[error("unknown parent {0}")]
     UnknownParent(Hash256),
+    /// The block commits to blobs and the node does not hold its custody columns yet: nobody
+    /// is to blame; the block waits in the chain for them.
+    #[error("waiting for data columns of {0}")]
+    AwaitingData(Hash256),
     /// The node's own failure (database, a stopped core): nobody is to blame, stop for now.
     #[error("internal: {0}")]
     Internal(String),

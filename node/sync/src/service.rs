@@ -424,6 +424,14 @@ impl<P: Preset, C: SyncChain<P>, N: SyncNetwork> SyncService<P, C, N> {
                         BatchError::Invalid(format!("the batch skips the parent {parent}"))
                     });
                 }
+                Err(ImportError::AwaitingData(root)) => {
+                    // Its children cannot attach until it is imported: stop here, blaming
+                    // nobody. (Range sync does not fetch columns by range yet; gossip and the
+                    // columns' own arrival complete such a block.)
+                    return Err(BatchError::Internal(format!(
+                        "block {root} waits for its data columns"
+                    )));
+                }
                 Err(ImportError::Internal(reason)) => return Err(BatchError::Internal(reason)),
             }
         }
