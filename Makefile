@@ -44,9 +44,11 @@ ARGS ?=
 run:
 	$(CARGO) run --release -p keel -- dev --datadir $(DATADIR) $(ARGS)
 
-## Mainnet-shaped gossip through the pipeline, in process (see loadtest/README.md).
+## Mainnet-shaped gossip through the pipeline, in process or over libp2p with
+## TRANSPORT=libp2p (see loadtest/README.md).
 PROFILE ?= all-subnets
 VALIDATORS ?= 16384
 SLOTS ?= 4
+TRANSPORT ?= in-process
 loadtest:
-	$(CARGO) run --release -p keel-loadtest -- --profile $(PROFILE) --validators $(VALIDATORS) --slots $(SLOTS)
+	$(CARGO) run --release -p keel-loadtest -- --profile $(PROFILE) --validators $(VALIDATORS) --slots $(SLOTS) --transport $(TRANSPORT)

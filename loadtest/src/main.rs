@@ -12,11 +12,15 @@
 //! `loadtest <profile>: <msgs/s> msgs/s, attestation p99 <ms> ms, block p99 <ms> ms, dropped
 //! valid <n>, verify ratio <r>`.
 //!
+//! With `--transport libp2p` ([`network`]) the same pipeline gets its gossip through a real
+//! keel-p2p host instead, published on the same schedule by a second host in the process.
+//!
 //! Everything is signed before the timed phase ([`generate`]) and cached under
 //! `target/keel-loadtest/`. Sync-committee messages and contributions are not generated: the
 //! verify stage does not validate them yet.
 
 mod generate;
+mod network;
 mod recorder;
 mod sink;
 
@@ -55,8 +59,28 @@ pub enum LoadError {
     Store(#[from] keel_store::StoreError),
     #[error("starting the verify stage: {0}")]
     Stage(std::io::Error),
+    #[error("network: {0}")]
+    Network(String),
     #[error("{0}")]
     Args(String),
+}
+
+/// How the gossip reaches the verify stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    /// Submitted to the verify stage directly, receipt = submission.
+    InProcess,
+    /// Published by a second keel-p2p host, received by the node's keel-p2p host on loopback.
+    Libp2p,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::InProcess => "in-process",
+            Transport::Libp2p => "libp2p",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,7 +109,7 @@ impl Profile {
 }
 
 #[derive(Debug, Parser)]
-#[command(about = "Mainnet-shaped gossip load through Keel's pipeline, in process")]
+#[command(about = "Mainnet-shaped gossip load through Keel's pipeline, in process or over libp2p")]
 struct Args {
     #[arg(long, value_enum, default_value = "all-subnets")]
     profile: Profile,
@@ -98,6 +122,10 @@ struct Args {
     /// Multiple of mainnet's message rate: slots last 12 s / rate.
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
+    /// How the gossip reaches the node: submitted in process, or over libp2p between two hosts
+    /// on loopback.
+    #[arg(long, value_enum, default_value = "in-process")]
+    transport: Transport,
     /// Write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -343,8 +371,9 @@ fn run(args: Args) -> Result<(), LoadError> {
     let config = Arc::new(config(args.rate));
     let slot = Duration::from_millis(config.slot_duration_ms);
     println!(
-        "keel-loadtest: profile {}, {} validators, {} slots of {} ms ({}x mainnet rate), {} cores",
+        "keel-loadtest: profile {}, transport {}, {} validators, {} slots of {} ms ({}x mainnet rate), {} cores",
         args.profile.name(),
+        args.transport.name(),
         args.validators,
         args.slots,
         config.slot_duration_ms,
@@ -392,6 +421,41 @@ fn run(args: Args) -> Result<(), LoadError> {
     let raw_rate = raw_same_message_rate();
     eprintln!("raw blst same-message batch verification: {raw_rate:.0} sets/s");
 
+    // Over libp2p: both hosts up and connected before the chain is (they need only the anchor).
+    let digest = config.compute_fork_digest(gvr, compute_epoch_at_slot::<P>(first_slot));
+    let mut libp2p = match args.transport {
+        Transport::InProcess => None,
+        Transport::Libp2p => {
+            let subnets: Vec<u64> = match args.profile {
+                Profile::Home => home_subnets(&signed).to_vec(),
+                _ => (0..config.attestation_subnet_count).collect(),
+            };
+            let topic = |kind| {
+                GossipTopic {
+                    fork_digest: digest,
+                    kind,
+                }
+                .to_string()
+            };
+            let mut topics = vec![
+                topic(GossipKind::BeaconBlock),
+                topic(GossipKind::BeaconAggregateAndProof),
+            ];
+            topics.extend(
+                subnets
+                    .iter()
+                    .map(|s| topic(GossipKind::BeaconAttestation(*s))),
+            );
+            let chain = network::ChainView {
+                config: &config,
+                genesis_validators_root: gvr,
+                epoch: compute_epoch_at_slot::<P>(first_slot),
+                status: network::anchor_status(&anchor_state, anchor_root, digest),
+            };
+            Some(network::Libp2p::start(&chain, topics, &subnets)?)
+        }
+    };
+
     // The genesis time puts the first slot of load a little after preparation ends (blocks,
     // database, key warm-up); if preparation overruns, it is redone later.
     let mut margin = Duration::from_secs(8)
@@ -426,14 +490,16 @@ fn run(args: Args) -> Result<(), LoadError> {
         eprintln!("chain opened at {:.1} s", prepared.elapsed().as_secs_f64());
         let handle = keel_core::spawn(chain, &QueueConfig::default())?;
         let sink = Arc::new(sink::Sink::new(handle.sender.clone()));
-        let stage = VerifyStage::start(
-            GossipDecoder::new(&config, gvr),
-            GossipValidator::new(Arc::clone(&config)),
-            Arc::clone(&handle.snapshots),
-            Arc::clone(&handle.pubkeys),
-            Arc::clone(&sink) as Arc<dyn keel_verify::StageSink<P>>,
-        )
-        .map_err(LoadError::Stage)?;
+        let stage = Arc::new(
+            VerifyStage::start(
+                GossipDecoder::new(&config, gvr),
+                GossipValidator::new(Arc::clone(&config)),
+                Arc::clone(&handle.snapshots),
+                Arc::clone(&handle.pubkeys),
+                Arc::clone(&sink) as Arc<dyn keel_verify::StageSink<P>>,
+            )
+            .map_err(LoadError::Stage)?,
+        );
         eprintln!(
             "core and verify stage started at {:.1} s",
             prepared.elapsed().as_secs_f64()
@@ -459,7 +525,6 @@ fn run(args: Args) -> Result<(), LoadError> {
         );
     };
 
-    let digest = config.compute_fork_digest(gvr, compute_epoch_at_slot::<P>(first_slot));
     let items = schedule(
         &signed,
         &blocks,
@@ -472,6 +537,14 @@ fn run(args: Args) -> Result<(), LoadError> {
     let tags: Vec<Tag> = items.iter().map(|i| i.tag).collect();
     sink.expect(items.len());
     drop(signed);
+    if let Some(net) = &mut libp2p {
+        net.set_schedule(
+            items
+                .iter()
+                .map(|item| (item.topic.as_str(), item.data.as_slice())),
+        )?;
+        net.start_ingest(Arc::clone(&sink), Arc::clone(&stage))?;
+    }
 
     // ---------------------------------------------------------------- timed phase
     let wait_ms = t_start_ms.saturating_sub(unix_ms());
@@ -518,14 +591,23 @@ fn run(args: Args) -> Result<(), LoadError> {
             if due > now {
                 std::thread::sleep(due - now);
             }
-            let received_at = Instant::now();
-            sink.sent(index, received_at);
-            stage.submit(RawMessage {
-                topic: item.topic,
-                data: item.data,
-                peer: PeerTag(index as u64),
-                received_at,
-            });
+            match &libp2p {
+                // The receipt time is the node's host's, set when it hands the message over.
+                Some(net) => {
+                    sink.published(index, Instant::now());
+                    net.publish(item.topic, item.data);
+                }
+                None => {
+                    let received_at = Instant::now();
+                    sink.sent(index, received_at);
+                    stage.submit(RawMessage {
+                        topic: item.topic,
+                        data: item.data,
+                        peer: PeerTag(index as u64),
+                        received_at,
+                    });
+                }
+            }
         }
         // Wait for the last verdicts and for the core's queues to drain.
         let deadline = t0 + end + GRACE;
@@ -540,6 +622,13 @@ fn run(args: Args) -> Result<(), LoadError> {
         stop.store(true, Ordering::SeqCst);
         let _ = clock.join();
         (cpu_before, cpu_after, wall, left)
+    });
+    // The hosts first: the ingest thread holds the stage until the node's app is gone.
+    let net_counts = libp2p.map(|net| {
+        let connected = net.connected();
+        let counts = net.counts();
+        net.stop();
+        (counts, connected)
     });
     drop(stage);
     let core_ok = handle.is_running();
@@ -646,6 +735,42 @@ fn run(args: Args) -> Result<(), LoadError> {
         cores,
         cpu_share * 100.0
     );
+    let duplicates = tags.iter().filter(|t| **t == Tag::Duplicate).count();
+    let libp2p_json = net_counts.as_ref().map(|(counts, connected)| {
+        println!(
+            "libp2p: publish -> receipt by the node's host p50 {:.2} ms p99 {:.2} ms; received {} of {} published, {} not received ({} exact duplicates, which gossipsub's duplicate cache stops at the sender); shed by the node's ingest queue {}; sender {}",
+            ms(report.transit_p50),
+            ms(report.transit_p99),
+            report.received,
+            report.received + report.not_received,
+            report.not_received,
+            duplicates,
+            counts.shed,
+            if *connected {
+                "still connected".to_string()
+            } else {
+                format!(
+                    "disconnected by the end ({} bans, {} penalties for invalid gossip)",
+                    keeper.counter(keel_p2p::metric::BANS),
+                    keeper.counter(&format!(
+                        "{}{{offence=invalid_gossip}}",
+                        keel_p2p::metric::PENALTIES
+                    )),
+                )
+            },
+        );
+        json!({
+            "publish_to_receipt_p50_ms": ms(report.transit_p50),
+            "publish_to_receipt_p99_ms": ms(report.transit_p99),
+            "received": report.received,
+            "not_received": report.not_received,
+            "duplicates_published": duplicates,
+            "shed_by_ingest_queue": counts.shed,
+            "probes": counts.probes,
+            "sender_connected_at_end": connected,
+            "bans": keeper.counter(keel_p2p::metric::BANS),
+        })
+    });
     if args.profile != Profile::Home {
         println!(
             "valid single attestations accepted: {:.2}%",
@@ -676,6 +801,8 @@ fn run(args: Args) -> Result<(), LoadError> {
             .collect();
         let value = json!({
             "profile": args.profile.name(),
+            "transport": args.transport.name(),
+            "libp2p": libp2p_json,
             "validators": args.validators,
             "slots": args.slots,
             "rate": args.rate,

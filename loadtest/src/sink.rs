@@ -1,6 +1,10 @@
 //! The verify stage's sink: verified blocks and attestations go to the core's queues (blocks
 //! with the engine's `VALID`: there is no engine here), every verdict is recorded with its time.
 //! Messages are numbered by their [`PeerTag`] (the load test gives each message its own).
+//!
+//! Over libp2p (`crate::network`) the node's host tags messages with the sender's peer tag; the
+//! ingest thread records that tag under the message's number, and every verdict goes back to
+//! gossipsub with it ([`keel_p2p::NetworkHandle::report`]), as the node's sink does.
 
 use crate::generate::{P, Tag};
 use crate::recorder::quantile;
@@ -27,7 +31,14 @@ const IGNORE_SUBSET: u8 = 6;
 pub struct Sink {
     core: QueueSender<CoreInput<P>>,
     start: OnceLock<Instant>,
+    /// Receipt: submitted to the verify stage (in process), or received by the node's host.
     sent_ns: OnceLock<Vec<AtomicU64>>,
+    /// Published by the sender's host (libp2p only).
+    published_ns: OnceLock<Vec<AtomicU64>>,
+    /// The peer tag the node's host gave each message's source (libp2p only).
+    origin: OnceLock<Vec<AtomicU64>>,
+    /// The node's host, to report verdicts to (libp2p only).
+    network: OnceLock<keel_p2p::NetworkHandle>,
     verdict_ns: OnceLock<Vec<AtomicU64>>,
     verdict: OnceLock<Vec<AtomicU8>>,
     answered: AtomicUsize,
@@ -56,6 +67,12 @@ pub struct Report {
     /// aggregate three).
     pub attestation_sets: u64,
     pub reasons: Vec<(String, u64)>,
+    /// Libp2p only: publish → receipt by the node's host, seconds, and how many of the
+    /// published messages the node's host never delivered to the app.
+    pub transit_p50: f64,
+    pub transit_p99: f64,
+    pub received: u64,
+    pub not_received: u64,
 }
 
 pub struct KindReport {
@@ -83,6 +100,9 @@ impl Sink {
             core,
             start: OnceLock::new(),
             sent_ns: OnceLock::new(),
+            published_ns: OnceLock::new(),
+            origin: OnceLock::new(),
+            network: OnceLock::new(),
             verdict_ns: OnceLock::new(),
             verdict: OnceLock::new(),
             answered: AtomicUsize::new(0),
@@ -106,6 +126,30 @@ impl Sink {
         let _ = self
             .verdict
             .set((0..n).map(|_| AtomicU8::new(NONE)).collect());
+        let _ = self
+            .published_ns
+            .set((0..n).map(|_| AtomicU64::new(0)).collect());
+        let _ = self.origin.set((0..n).map(|_| AtomicU64::new(0)).collect());
+    }
+
+    /// Verdicts go back to this host's gossipsub from now on.
+    pub fn set_network(&self, network: keel_p2p::NetworkHandle) {
+        let _ = self.network.set(network);
+    }
+
+    /// Libp2p: message `index` was handed to the sender's host at `at`.
+    pub fn published(&self, index: usize, at: Instant) {
+        if let Some(slot) = self.published_ns.get().and_then(|v| v.get(index)) {
+            slot.store(self.since_start(at), Ordering::Relaxed);
+        }
+    }
+
+    /// Libp2p: the node's host received message `index` at `at` from the peer it tags `peer`.
+    pub fn received(&self, index: usize, at: Instant, peer: PeerTag) {
+        if let Some(slot) = self.origin.get().and_then(|v| v.get(index)) {
+            slot.store(peer.0, Ordering::Relaxed);
+        }
+        self.sent(index, at);
     }
 
     pub fn set_start(&self, start: Instant) {
@@ -162,6 +206,9 @@ impl Sink {
         let mut attestation_sets = 0u64;
         let (mut singles, mut singles_accepted) = (0u64, 0u64);
         let mut single_latencies = Vec::new();
+        let published = self.published_ns.get().unwrap_or(&empty);
+        let mut transit = Vec::new();
+        let (mut received, mut not_received) = (0u64, 0u64);
         for (i, tag) in tags.iter().enumerate() {
             let entry = by_tag.entry(*tag).or_insert_with(|| {
                 (
@@ -206,6 +253,13 @@ impl Sink {
                 if *tag == Tag::Single {
                     single_latencies.push(latency);
                 }
+            }
+            let p = published.get(i).map_or(0, |v| v.load(Ordering::Relaxed));
+            if p > 0 && s > 0 {
+                received += 1;
+                transit.push(s.saturating_sub(p) as f64 / 1e9);
+            } else if p > 0 {
+                not_received += 1;
             }
             if *tag == Tag::Single {
                 singles += 1;
@@ -257,6 +311,10 @@ impl Sink {
             },
             attestation_sets,
             reasons,
+            transit_p50: quantile(&mut transit, 0.5),
+            transit_p99: quantile(&mut transit, 0.99),
+            received,
+            not_received,
         }
     }
 }
@@ -299,8 +357,21 @@ impl StageSink<P> for Sink {
     // The load test generates no sync committee traffic (see README).
     fn contribution(&self, _contribution: keel_verify::VerifiedContribution<P>) {}
 
-    fn verdict(&self, _message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
+    fn verdict(&self, message_id: [u8; 20], peer: PeerTag, verdict: Verdict) {
         let now = self.since_start(Instant::now());
+        let index = usize::try_from(peer.0).unwrap_or(usize::MAX);
+        if let (Some(network), Some(origin)) = (
+            self.network.get(),
+            self.origin.get().and_then(|v| v.get(index)),
+        ) {
+            // What gossipsub holds the message for: forward it (Accept) or drop it, and score
+            // the peer it came from.
+            network.report(
+                message_id,
+                PeerTag(origin.load(Ordering::Relaxed)),
+                verdict.clone(),
+            );
+        }
         let code = match &verdict {
             Verdict::Accept => ACCEPT,
             Verdict::Ignore(reason) if reason == "duplicate" => IGNORE_DUPLICATE,
@@ -321,7 +392,6 @@ impl StageSink<P> for Sink {
                 .entry(format!("{label}: {}", normalise(reason)))
                 .or_default() += 1;
         }
-        let index = usize::try_from(peer.0).unwrap_or(usize::MAX);
         if let (Some(at), Some(v)) = (
             self.verdict_ns.get().and_then(|v| v.get(index)),
             self.verdict.get().and_then(|v| v.get(index)),
