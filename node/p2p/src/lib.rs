@@ -15,6 +15,8 @@ mod gossip;
 pub mod peers;
 pub mod rpc;
 mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use discovery::{Enr, EnrFields};
 pub use libp2p::{Multiaddr, PeerId};

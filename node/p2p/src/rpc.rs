@@ -209,6 +209,13 @@ pub enum Chunk {
 /// A request body in the family's newest version (older versions are converted on the wire).
 pub type RequestBody = Vec<u8>;
 
+/// A request as the codec hands it over: its body, or why the peer's bytes were not a request
+/// (garbage snappy, a bad length prefix, a body or stream beyond the limits). Such framing
+/// errors are handed to the service instead of failing the stream, because libp2p's
+/// request-response drops a stream whose `read_request` fails without telling the behaviour
+/// which peer sent it: the peer could never be penalised, nor answered with `InvalidRequest`.
+pub type WireRequest = Result<RequestBody, String>;
+
 /// Why framing failed: the peer broke the protocol (penalised) or the stream broke.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
@@ -456,20 +463,25 @@ async fn read_bounded<T: AsyncRead + Unpin + Send>(io: &mut T, max: u64) -> io::
 
 impl libp2p::request_response::Codec for Eth2Codec {
     type Protocol = ProtocolId;
-    type Request = RequestBody;
+    type Request = WireRequest;
     type Response = Vec<Chunk>;
 
+    /// Fails only when the stream itself fails; a peer's malformed bytes are an `Ok(Err(_))`.
     async fn read_request<T>(
         &mut self,
         protocol: &ProtocolId,
         io: &mut T,
-    ) -> io::Result<RequestBody>
+    ) -> io::Result<WireRequest>
     where
         T: AsyncRead + Unpin + Send,
     {
         let max = max_compressed_len(self.limits.max_request_size()).saturating_add(10);
-        let wire = read_bounded(io, max).await?;
-        Ok(decode_request(*protocol, &wire, &self.limits)?)
+        let wire = match read_bounded(io, max).await {
+            Ok(wire) => wire,
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Ok(Err(e.to_string())),
+            Err(e) => return Err(e),
+        };
+        Ok(decode_request(*protocol, &wire, &self.limits).map_err(|e| e.to_string()))
     }
 
     async fn read_response<T>(
@@ -488,12 +500,13 @@ impl libp2p::request_response::Codec for Eth2Codec {
         &mut self,
         protocol: &ProtocolId,
         io: &mut T,
-        request: RequestBody,
+        request: WireRequest,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        io.write_all(&encode_request(*protocol, &request)).await?;
+        let body = request.map_err(|reason| io::Error::new(io::ErrorKind::InvalidInput, reason))?;
+        io.write_all(&encode_request(*protocol, &body)).await?;
         io.close().await
     }
 
@@ -622,6 +635,34 @@ mod tests {
             decode_response(p, &wire, &LIMITS),
             Err(FrameError::TooManyChunks { max: 1 })
         ));
+    }
+
+    #[tokio::test]
+    async fn malformed_requests_reach_the_service_instead_of_failing_the_stream() {
+        use libp2p::request_response::Codec;
+        let mut codec = Eth2Codec { limits: LIMITS };
+        let p = protocol(Family::BlocksByRange);
+        let body = vec![7u8; 24];
+        let mut good = futures::io::Cursor::new(encode_request(p, &body));
+        assert_eq!(codec.read_request(&p, &mut good).await.unwrap(), Ok(body));
+
+        let mut garbage_snappy = vec![];
+        put_varint(24, &mut garbage_snappy);
+        garbage_snappy.extend_from_slice(b"not snappy frames at all");
+        let mut declared_too_large = vec![];
+        put_varint(u64::from(u32::MAX), &mut declared_too_large);
+        declared_too_large.extend_from_slice(&[0; 16]);
+        let beyond_the_stream_limit = vec![0u8; 2 << 20];
+        for wire in [
+            garbage_snappy,
+            declared_too_large,
+            beyond_the_stream_limit,
+            vec![0xff; 11],
+        ] {
+            let mut io = futures::io::Cursor::new(wire);
+            let read = codec.read_request(&p, &mut io).await.unwrap();
+            assert!(read.is_err(), "{read:?}");
+        }
     }
 
     proptest! {

@@ -7,7 +7,7 @@ use crate::discovery::{
 };
 use crate::gossip::gossipsub_behaviour;
 use crate::peers::{BAN_THRESHOLD, GoodbyeReason, Offence, PeerInfo, PeerTable};
-use crate::rpc::{Chunk, Eth2Codec, Family, Limits, ResponseCode};
+use crate::rpc::{Chunk, Eth2Codec, Family, Limits, ResponseCode, WireRequest};
 use futures::StreamExt;
 use keel_pipeline_api::{PeerTag, RawMessage, Verdict};
 use keel_types::fulu::{MetaData, StatusV2};
@@ -622,15 +622,26 @@ impl Service {
                 error,
                 ..
             } => {
-                if matches!(error, request_response::OutboundFailure::Io(_)) {
+                match &error {
                     // Framing errors surface as I/O errors of kind InvalidData.
-                    self.penalise(peer, Offence::Malformed);
-                } else if matches!(error, request_response::OutboundFailure::Timeout) {
-                    self.penalise(peer, Offence::Timeout);
+                    request_response::OutboundFailure::Io(e)
+                        if e.kind() == std::io::ErrorKind::InvalidData =>
+                    {
+                        self.penalise(peer, Offence::Malformed);
+                    }
+                    // Other I/O errors (a stream reset, say, by a peer that gave up serving
+                    // us) prove no malice: they cost what no answer costs.
+                    request_response::OutboundFailure::Io(_)
+                    | request_response::OutboundFailure::Timeout => {
+                        self.penalise(peer, Offence::Timeout);
+                    }
+                    _ => {}
                 }
                 self.on_response(peer, family, request_id, Err(error.to_string()));
             }
             Rr::InboundFailure { peer, error, .. } => {
+                // Malformed requests arrive as `Err` bodies (see `rpc::WireRequest`): libp2p
+                // reports no failure for a request it could not read.
                 if let request_response::InboundFailure::Io(e) = &error
                     && e.kind() == std::io::ErrorKind::InvalidData
                 {
@@ -678,7 +689,7 @@ impl Service {
         &mut self,
         peer: PeerId,
         family: Family,
-        request: Vec<u8>,
+        request: WireRequest,
         channel: request_response::ResponseChannel<Vec<Chunk>>,
     ) {
         metrics::counter!(metric::RPC_INBOUND, "protocol" => family.name()).increment(1);
@@ -695,6 +706,19 @@ impl Service {
                 .send_response(channel, chunks);
             return;
         }
+        let request = match request {
+            Ok(body) => body,
+            Err(reason) => {
+                tracing::debug!(%peer, family = family.name(), %reason, "malformed request");
+                self.penalise(peer, Offence::Malformed);
+                return self.respond_error(
+                    family,
+                    channel,
+                    ResponseCode::InvalidRequest,
+                    "malformed request",
+                );
+            }
+        };
         let success = |ssz: Vec<u8>| {
             vec![Chunk::Success {
                 context: [0; 4],
@@ -833,7 +857,7 @@ impl Service {
             .swarm
             .behaviour_mut()
             .rpc(family)
-            .send_request(&peer, body);
+            .send_request(&peer, Ok(body));
         metrics::counter!(metric::RPC_OUTBOUND, "protocol" => family.name()).increment(1);
         self.pending.insert((family, id), Pending::Internal);
     }
@@ -891,7 +915,7 @@ impl Service {
                     .swarm
                     .behaviour_mut()
                     .rpc(family)
-                    .send_request(&peer_id, body);
+                    .send_request(&peer_id, Ok(body));
                 metrics::counter!(metric::RPC_OUTBOUND, "protocol" => family.name()).increment(1);
                 self.pending.insert((family, id), Pending::Caller(reply));
             }
@@ -942,7 +966,8 @@ impl Service {
             .behaviour_mut()
             .gossipsub
             .set_application_score(&peer, score);
-        if score < BAN_THRESHOLD {
+        // A banned peer's messages still in flight must not ban it again (nor count again).
+        if score < BAN_THRESHOLD && !self.peers.is_banned(&peer, Instant::now()) {
             tracing::info!(%peer, score, offence = offence.name(), "banning peer");
             metrics::counter!(metric::BANS).increment(1);
             self.peers
