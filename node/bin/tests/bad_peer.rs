@@ -22,6 +22,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use keel_config::ChainConfig;
 use keel_p2p::rpc::{Family, encode_request};
 use keel_p2p::testing::RawPeer;
@@ -36,10 +38,11 @@ use keel_types::{Hash256, Minimal, Preset};
 use serde_json::Value;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::{Api, free_port, spawn_keel};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const VALIDATORS: u64 = 48;
@@ -49,14 +52,6 @@ const HONEST: Range<u64> = 12..36;
 /// the test.
 const OFFLINE: Range<u64> = 36..48;
 const SLOT_MS: u64 = 1000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Node {
     child: Child,
@@ -76,28 +71,27 @@ impl Drop for Node {
 impl Node {
     fn start(datadir: &Path, genesis_time: u64, range: &Range<u64>, peer: Option<&str>) -> Node {
         let (http, metrics, p2p) = (free_port(), free_port(), free_port());
-        let log = std::fs::File::create(datadir.with_extension("log")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_keel"));
-        command
-            .args(["dev", "--slot-ms", &SLOT_MS.to_string()])
-            .args(["--validators", &VALIDATORS.to_string(), "--datadir"])
-            .arg(datadir)
-            .args(["--genesis-time", &genesis_time.to_string()])
-            .args(["--http-port", &http.to_string()])
-            .args(["--metrics-port", &metrics.to_string()])
-            .args(["--p2p-port", &p2p.to_string()])
-            .args([
-                "--local-validators",
-                &format!("{}..{}", range.start, range.end),
-            ]);
-        if let Some(peer) = peer {
-            command.args(["--peer", peer]);
+        let mut args: Vec<String> = vec!["dev".into(), "--slot-ms".into(), SLOT_MS.to_string()];
+        args.extend(["--validators".into(), VALIDATORS.to_string()]);
+        args.extend(["--datadir".into(), datadir.display().to_string()]);
+        for (flag, value) in [
+            ("--genesis-time", genesis_time),
+            ("--http-port", u64::from(http)),
+            ("--metrics-port", u64::from(metrics)),
+            ("--p2p-port", u64::from(p2p)),
+        ] {
+            args.extend([flag.to_string(), value.to_string()]);
         }
-        let child = command
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
+        args.extend([
+            "--local-validators".into(),
+            format!("{}..{}", range.start, range.end),
+        ]);
+        if let Some(peer) = peer {
+            args.extend(["--peer".into(), peer.into()]);
+        }
+        // A fresh log per node (the datadir is new).
+        let _ = std::fs::remove_file(datadir.with_extension("log"));
+        let child = spawn_keel(args, &datadir.with_extension("log"));
         Node {
             child,
             http,
@@ -131,11 +125,7 @@ impl Node {
     }
 
     async fn get(&self, path: &str) -> Option<Value> {
-        let response = reqwest::get(format!("http://127.0.0.1:{}{path}", self.http))
-            .await
-            .ok()?;
-        response.status().is_success().then_some(())?;
-        response.json().await.ok()
+        Api(self.http).get(path).await
     }
 
     async fn block_ssz(&self, root: &str) -> Vec<u8> {
@@ -154,22 +144,11 @@ impl Node {
 
     /// `(root, proposer)` of the canonical block at `slot`, if there is one.
     async fn header_at(&self, slot: u64) -> Option<(String, u64)> {
-        let v = self.get(&format!("/eth/v1/beacon/headers/{slot}")).await?;
-        let root = v.pointer("/data/root")?.as_str()?.to_string();
-        let proposer = v
-            .pointer("/data/header/message/proposer_index")?
-            .as_str()?
-            .parse()
-            .ok()?;
-        Some((root, proposer))
+        Api(self.http).header_at(slot).await
     }
 
     async fn head_slot(&self) -> Option<u64> {
-        let v = self.get("/eth/v1/beacon/headers/head").await?;
-        v.pointer("/data/header/message/slot")?
-            .as_str()?
-            .parse()
-            .ok()
+        Api(self.http).head().await.map(|(slot, _)| slot)
     }
 
     /// The head state's slot and its Fulu proposer lookahead (this epoch's and the next's).
