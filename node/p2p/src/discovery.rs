@@ -177,6 +177,17 @@ pub fn dial_addresses(enr: &Enr) -> Vec<Multiaddr> {
     out
 }
 
+/// The ENR's `attnets` and `syncnets` bitfields (empty where absent).
+pub fn enr_subnets(enr: &Enr) -> (Vec<u8>, Vec<u8>) {
+    let field = |key: &str| {
+        enr.get_decodable::<Bytes>(key)
+            .and_then(Result::ok)
+            .map(|b| b.to_vec())
+            .unwrap_or_default()
+    };
+    (field("attnets"), field("syncnets"))
+}
+
 /// The ENR's `eth2` field: the SSZ `ENRForkID`, whose first 4 bytes are the fork digest.
 pub fn enr_fork_digest(enr: &Enr) -> Option<[u8; 4]> {
     let bytes = enr.get_decodable::<Bytes>("eth2")?.ok()?;

@@ -14,6 +14,7 @@ pub mod discovery;
 mod gossip;
 pub mod peers;
 pub mod rpc;
+pub mod selection;
 mod service;
 #[cfg(feature = "testing")]
 pub mod testing;

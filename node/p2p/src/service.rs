@@ -2,12 +2,13 @@
 //! from a cloneable [`NetworkHandle`] and reporting to the node through [`NetworkApp`].
 
 use crate::discovery::{
-    Endpoints, Enr, EnrFields, build_enr, dial_addresses, enr_fork_digest, enr_key, libp2p_keypair,
-    peer_id_of,
+    Endpoints, Enr, EnrFields, build_enr, dial_addresses, enr_fork_digest, enr_key, enr_subnets,
+    libp2p_keypair, peer_id_of,
 };
 use crate::gossip::gossipsub_behaviour;
 use crate::peers::{BAN_THRESHOLD, GoodbyeReason, Offence, PeerInfo, PeerTable};
 use crate::rpc::{Chunk, Eth2Codec, Family, Limits, ResponseCode, WireRequest};
+use crate::selection::Coverage;
 use futures::StreamExt;
 use keel_pipeline_api::{PeerTag, RawMessage, Verdict};
 use keel_types::fulu::{MetaData, StatusV2};
@@ -457,6 +458,8 @@ pub async fn start(
             .eth2
             .get(..4)
             .and_then(|d| d.try_into().ok()),
+        coverage: Coverage::new(&config.enr_fields.attnets, &config.enr_fields.syncnets),
+        peer_subnets: HashMap::new(),
         config,
     };
     tokio::spawn(service.run(command_rx));
@@ -477,6 +480,10 @@ struct Service {
     /// Peers that were sent a Goodbye, and when to drop them if they do not hang up.
     goodbyes: Vec<(PeerId, Instant)>,
     own_digest: Option<[u8; 4]>,
+    /// Peers per subscribed subnet, from the ENRs of peers the node dialed.
+    coverage: Coverage,
+    /// The subnet fields of peers dialed (pending) or connected, by peer.
+    peer_subnets: HashMap<PeerId, (Vec<u8>, Vec<u8>)>,
     config: NetworkConfig,
 }
 
@@ -552,6 +559,9 @@ impl Service {
                 }
                 let address = endpoint.get_remote_address().clone();
                 self.peers.connected(peer_id, Some(address), inbound, now);
+                if let Some((attnets, syncnets)) = self.peer_subnets.get(&peer_id) {
+                    self.coverage.add(attnets, syncnets);
+                }
                 self.publish_peers();
                 // The dialling side opens with Status.
                 if !inbound {
@@ -566,6 +576,12 @@ impl Service {
                 if let Some(tag) = self.peers.tag_of(&peer_id) {
                     let _ = self.events.send(NetworkEvent::PeerGone { peer: tag });
                 }
+                if self.peers.is_connected(&peer_id)
+                    && let Some((attnets, syncnets)) = self.peer_subnets.get(&peer_id)
+                {
+                    self.coverage.remove(attnets, syncnets);
+                }
+                self.peer_subnets.remove(&peer_id);
                 self.peers.disconnected(&peer_id);
                 self.publish_peers();
                 self.goodbyes.retain(|(p, _)| *p != peer_id);
@@ -1058,12 +1074,12 @@ impl Service {
         }
     }
 
+    /// Dials discovered peers, those serving under-served subnets first; near the peer target
+    /// only those.
     fn on_discovered(&mut self, enrs: Vec<Enr>) {
         let now = Instant::now();
+        let mut candidates: Vec<(usize, PeerId, Enr)> = Vec::new();
         for enr in enrs {
-            if self.peers.len() >= self.config.target_peers {
-                return;
-            }
             if enr_fork_digest(&enr) != self.own_digest {
                 continue;
             }
@@ -1073,13 +1089,28 @@ impl Service {
             if peer == *self.swarm.local_peer_id()
                 || self.peers.is_connected(&peer)
                 || self.peers.is_banned(&peer, now)
+                || candidates.iter().any(|(_, p, _)| *p == peer)
             {
                 continue;
+            }
+            let (attnets, syncnets) = enr_subnets(&enr);
+            candidates.push((self.coverage.gain(&attnets, &syncnets), peer, enr));
+        }
+        candidates.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        // The last fifth of the peer slots is kept for peers that serve a subnet in need.
+        let open = self.config.target_peers.saturating_mul(4) / 5;
+        let mut planned = self.peers.len();
+        for (gain, peer, enr) in candidates {
+            if planned >= self.config.target_peers || (planned >= open && gain == 0) {
+                return;
             }
             for address in dial_addresses(&enr) {
                 self.swarm.add_peer_address(peer, address);
             }
-            let _ = self.swarm.dial(peer);
+            self.peer_subnets.insert(peer, enr_subnets(&enr));
+            if self.swarm.dial(peer).is_ok() {
+                planned = planned.saturating_add(1);
+            }
         }
     }
 }
