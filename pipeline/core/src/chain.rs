@@ -199,10 +199,13 @@ impl<P: Preset> Chain<P> {
         anchor: impl FnOnce() -> Result<ChainAnchor<P>, CoreError>,
     ) -> Result<Self, CoreError> {
         let fork_choice_bytes = store.read()?.meta(meta::FORK_CHOICE)?;
-        match fork_choice_bytes {
-            Some(bytes) => Self::resume(config, store, &bytes),
-            None => Self::from_anchor(config, store, anchor()?),
-        }
+        let mut chain = match fork_choice_bytes {
+            Some(bytes) => Self::resume(config, store, &bytes)?,
+            None => Self::from_anchor(config, store, anchor()?)?,
+        };
+        // A node that starts mid-epoch would otherwise shuffle on its first block's import.
+        chain.prime_committees();
+        Ok(chain)
     }
 
     fn from_anchor(
