@@ -38,11 +38,10 @@ use keel_types::{Hash256, Minimal, Preset};
 use serde_json::Value;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use support::{Api, free_port, spawn_keel};
+use support::{Api, KillOnDrop, free_port, spawn_keel};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const VALIDATORS: u64 = 48;
@@ -54,18 +53,11 @@ const OFFLINE: Range<u64> = 36..48;
 const SLOT_MS: u64 = 1000;
 
 struct Node {
-    child: Child,
+    child: KillOnDrop,
     http: u16,
     metrics: u16,
     p2p: u16,
     datadir: PathBuf,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Node {
@@ -91,7 +83,7 @@ impl Node {
         }
         // A fresh log per node (the datadir is new).
         let _ = std::fs::remove_file(datadir.with_extension("log"));
-        let child = spawn_keel(args, &datadir.with_extension("log"));
+        let child = KillOnDrop(spawn_keel(args, &datadir.with_extension("log")));
         Node {
             child,
             http,
@@ -106,7 +98,7 @@ impl Node {
     }
 
     fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.child.0.try_wait().unwrap().is_none()
     }
 
     /// The ENR the node wrote, once it has.

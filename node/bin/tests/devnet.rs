@@ -8,12 +8,11 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
-use support::{Api, free_port, spawn_keel};
+use support::{Api, KillOnDrop, free_port, spawn_keel};
 
 struct Node {
-    child: Child,
+    child: KillOnDrop,
     api: Api,
     metrics: u16,
 }
@@ -27,7 +26,7 @@ impl Node {
         args.extend(["--http-port".into(), http.to_string().into()]);
         args.extend(["--metrics-port".into(), metrics.to_string().into()]);
         Node {
-            child: spawn_keel(args, log),
+            child: KillOnDrop(spawn_keel(args, log)),
             api: Api(http),
             metrics,
         }
@@ -48,13 +47,7 @@ impl Node {
 
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
-        support::terminate(&mut self.child)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
+        support::terminate(&mut self.child.0)
     }
 }
 

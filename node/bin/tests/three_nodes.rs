@@ -9,20 +9,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::Child;
 use std::time::{Duration, Instant};
-use support::{Api, free_port, spawn_keel};
+use support::{Api, KillOnDrop, free_port, spawn_keel};
 
 struct Node {
-    child: Child,
+    // Held for its Drop: the node stops with the test.
+    _process: KillOnDrop,
     api: Api,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(
@@ -52,7 +45,7 @@ fn start(
     }
     args.extend(extra.iter().cloned());
     Node {
-        child: spawn_keel(args, &datadir.with_extension("log")),
+        _process: KillOnDrop(spawn_keel(args, &datadir.with_extension("log"))),
         api: Api(http),
     }
 }

@@ -37,6 +37,17 @@ where
         .unwrap()
 }
 
+/// A `keel` process that is killed and reaped when the test lets go of it (a failing assertion
+/// must not leave nodes running).
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// SIGTERM, then the exit status (a node that does not stop within 20 s fails the test).
 pub fn terminate(child: &mut Child) -> ExitStatus {
     Command::new("kill")
