@@ -167,11 +167,7 @@ impl VoteTracker {
     }
 
     fn mark_dirty(dirty: &mut Vec<u32>, vote: &mut Vote, i: usize) {
-        if !vote.dirty {
-            vote.dirty = true;
-            // `i <= MAX_VALIDATOR_INDEX` was checked by `to_index`.
-            dirty.push(u32::try_from(i).unwrap_or(u32::MAX));
-        }
+        mark(dirty, &mut vote.dirty, i);
     }
 
     /// `update_latest_messages`: each non-equivocating validator without a message, or whose
@@ -215,10 +211,7 @@ impl VoteTracker {
                 vote.next_epoch = target_epoch;
                 vote.next = node;
                 Self::mark_dirty(&mut self.dirty, vote, i);
-                if !vote.unsaved {
-                    vote.unsaved = true;
-                    self.unsaved.push(u32::try_from(i).unwrap_or(u32::MAX));
-                }
+                mark(&mut self.unsaved, &mut vote.unsaved, i);
                 changed = changed.saturating_add(1);
             }
         }
@@ -401,6 +394,15 @@ impl VoteTracker {
         self.votes
             .iter()
             .map(|v| (v.next_epoch, v.next, v.has_message))
+    }
+}
+
+/// Puts validator `i` on `list` once, `flag` remembering that it is there.
+fn mark(list: &mut Vec<u32>, flag: &mut bool, i: usize) {
+    if !*flag {
+        *flag = true;
+        // `i <= MAX_VALIDATOR_INDEX` was checked by `to_index`.
+        list.push(u32::try_from(i).unwrap_or(u32::MAX));
     }
 }
 
