@@ -208,14 +208,12 @@ fn network_config(
             next_fork_digest: config.next_fork_digest(genesis_validators_root, epoch),
         },
         metadata,
-        limits: Limits {
-            max_payload_size: config.max_payload_size,
-            max_request_blocks: config.max_request_blocks_deneb,
-            // As the node derives them (NUMBER_OF_COLUMNS = 128); nothing is requested here.
-            max_request_blob_sidecars: config.max_request_blocks_deneb
-                * config.max_blobs_per_block_electra,
-            max_request_data_column_sidecars: config.max_request_blocks_deneb * 128,
-        },
+        limits: Limits::derive(
+            config.max_payload_size,
+            config.max_request_blocks_deneb,
+            config.max_blobs_per_block_electra,
+            <P as keel_types::Preset>::number_of_columns(),
+        ),
         ban_duration: Duration::from_secs(1800),
         message_id: Arc::new(move |topic, data| {
             decoder.message_id(topic, decoder.decompress(data).ok().as_deref(), data)

@@ -101,7 +101,7 @@ impl<P: Preset> NodeNetwork<P> {
 impl<P: Preset> NodeNetwork<P> {
     /// `MAX_REQUEST_DATA_COLUMN_SIDECARS`: sidecars per answer, at most.
     fn max_columns(&self) -> usize {
-        usize::try_from(self.config.max_request_blocks_deneb.saturating_mul(128))
+        usize::try_from(request_limits::<P>(&self.config).max_request_data_column_sidecars)
             .unwrap_or(usize::MAX)
     }
 
@@ -432,6 +432,16 @@ pub async fn rotate_topics<P: Preset>(
     }
 }
 
+/// The req/resp limits of `config`'s chain under preset `P`.
+pub fn request_limits<P: Preset>(config: &ChainConfig) -> Limits {
+    Limits::derive(
+        config.max_payload_size,
+        config.max_request_blocks_deneb,
+        config.max_blobs_per_block_electra,
+        P::number_of_columns(),
+    )
+}
+
 /// The network configuration of a node on `config`'s chain at `epoch`, and the subnets and
 /// digests it subscribes to.
 pub fn network_config<P: Preset>(
@@ -485,15 +495,7 @@ pub fn network_config<P: Preset>(
             next_fork_digest: config.next_fork_digest(genesis_validators_root, epoch),
         },
         metadata,
-        limits: Limits {
-            max_payload_size: config.max_payload_size,
-            max_request_blocks: config.max_request_blocks_deneb,
-            // MAX_REQUEST_BLOB_SIDECARS_ELECTRA and MAX_REQUEST_DATA_COLUMN_SIDECARS, as the
-            // spec derives them (NUMBER_OF_COLUMNS = 128).
-            max_request_blob_sidecars: config.max_request_blocks_deneb
-                * config.max_blobs_per_block_electra,
-            max_request_data_column_sidecars: config.max_request_blocks_deneb * 128,
-        },
+        limits: request_limits::<P>(config),
         ban_duration: std::time::Duration::from_secs(1800),
         message_id: Arc::new(move |topic, data| {
             decoder.message_id(topic, decoder.decompress(data).ok().as_deref(), data)

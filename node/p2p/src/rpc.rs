@@ -158,6 +158,25 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The spec's limits from their config and preset inputs: `MAX_REQUEST_BLOB_SIDECARS_ELECTRA
+    /// = MAX_REQUEST_BLOCKS_DENEB * MAX_BLOBS_PER_BLOCK_ELECTRA` and
+    /// `MAX_REQUEST_DATA_COLUMN_SIDECARS = MAX_REQUEST_BLOCKS_DENEB * NUMBER_OF_COLUMNS`.
+    pub fn derive(
+        max_payload_size: u64,
+        max_request_blocks_deneb: u64,
+        max_blobs_per_block_electra: u64,
+        number_of_columns: u64,
+    ) -> Self {
+        Limits {
+            max_payload_size,
+            max_request_blocks: max_request_blocks_deneb,
+            max_request_blob_sidecars: max_request_blocks_deneb
+                .saturating_mul(max_blobs_per_block_electra),
+            max_request_data_column_sidecars: max_request_blocks_deneb
+                .saturating_mul(number_of_columns),
+        }
+    }
+
     /// Largest request body: a by-root request for the most column identifiers, with room.
     fn max_request_size(&self) -> u64 {
         (self.max_payload_size).min(1 << 20)
